@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test bench eval i18n catalogs browser clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kosodate-bot needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+catalogs: $(STAMP)
+	$(BIN)/python -m bot i18n compile
+
+run: catalogs
+	BOT_ENV=$${BOT_ENV:-development} $(BIN)/python -m bot run
+
+# Browser tests use Debian's chromium; CI installs it when it is missing.
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] && [ -n "$$CI" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium: browser tests will be skipped"; \
+	fi
+
+test: catalogs browser
+	$(BIN)/python -m pytest -q
+
+bench: catalogs
+	$(BIN)/python -m bench
+
+# The catalog workflow: extract the Japanese source strings, update every language, compile.
+i18n: $(STAMP)
+	$(BIN)/python -m bot i18n extract
+	$(BIN)/python -m bot i18n update
+	$(BIN)/python -m bot i18n compile
+	$(BIN)/python -m bot i18n check
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

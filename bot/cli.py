@@ -1,0 +1,105 @@
+"""`python -m bot run | worker | i18n …`"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("bot")
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum, frame):
+        log.info("signal %s: finishing the work at hand, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run(settings: Settings) -> int:
+    """Web, workers and scheduler in one process; a private Redis when REDIS_URL is unset."""
+    from werkzeug.serving import make_server
+
+    from bot.app import configure_logging, create_app
+    from bot.redis_server import EmbeddedRedis
+    from bot.runtime import Runtime
+    from bot.worker import join_all, run_threads
+
+    configure_logging(settings.log_level)
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.data_dir / "redis").start()
+        settings = settings.with_(redis_url=embedded.url)
+    runtime = Runtime(settings)
+    stop = threading.Event()
+    try:
+        app = create_app(settings, runtime)
+        server = make_server(settings.host, settings.port, app, threaded=True)
+        targets = [(f"worker-{i}", runtime.worker(f"worker-{i}").run) for i in range(settings.workers)]
+        targets.append(("scheduler", runtime.scheduler().run))
+        threads = run_threads(targets, stop)
+        web = threading.Thread(target=server.serve_forever, name="web", daemon=True)
+        web.start()
+        where = f"http://{settings.host}:{settings.port}"
+        log.info("kosodate-bot on %s (webhook %s/callback)%s", where, where,
+                 f"; simulator {where}/dev/" if settings.development else "")
+        _stop_on_signals(stop)
+        stop.wait()
+        server.shutdown()
+        join_all(threads)
+    finally:
+        runtime.close()
+        if embedded:
+            embedded.stop()
+            log.info("embedded Redis stopped; data kept in %s", embedded.data_dir)
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    from bot.app import configure_logging
+    from bot.runtime import Runtime
+    from bot.worker import join_all, run_threads
+
+    configure_logging(settings.log_level)
+    runtime = Runtime(settings)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    threads = run_threads([(f"worker-{i}", runtime.worker().run) for i in range(max(1, settings.workers))]
+                          + [("scheduler", runtime.scheduler().run)], stop)
+    try:
+        stop.wait()
+    finally:
+        join_all(threads)
+        runtime.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="web, workers and scheduler in one process (private Redis if REDIS_URL is unset)")
+    w = sub.add_parser("worker", help="handle queued events (and run the scheduler)")
+    w.add_argument("--threads", type=int, default=None, help="worker threads in this process (default 1)")
+    i = sub.add_parser("i18n", help="the catalog workflow")
+    i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
+    args = parser.parse_args(argv)
+    if args.command == "i18n":
+        from bot import i18n
+
+        return i18n.main([args.step])
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return run(settings)
+        settings = settings.with_(workers=args.threads or 1)
+        return worker(settings)
+    except ConfigError as exc:
+        print(f"configuration: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,39 @@
+"""Dialog messages → Messaging API message objects (JSON-ready dicts)."""
+
+from __future__ import annotations
+
+from dialogs.messages import Action, Buttons, Message, Text
+
+
+def action(a: Action) -> dict:
+    if a.postback is not None:
+        out = {"type": "postback", "label": a.label, "data": a.postback}
+        if a.display_text:
+            out["displayText"] = a.display_text
+        return out
+    if a.uri is not None:
+        return {"type": "uri", "label": a.label, "uri": a.uri}
+    return {"type": "message", "label": a.label, "text": a.text}
+
+
+def _quick_reply(items: tuple[Action, ...]) -> dict:
+    return {"items": [{"type": "action", "action": action(a)} for a in items]}
+
+
+def message(m: Message) -> dict:
+    if isinstance(m, Text):
+        out = {"type": "text", "text": m.text}
+    elif isinstance(m, Buttons):
+        template = {"type": "buttons", "text": m.text, "actions": [action(a) for a in m.actions]}
+        if m.title:
+            template["title"] = m.title
+        out = {"type": "template", "altText": m.alt_text or m.text, "template": template}
+    else:
+        raise TypeError(f"cannot render {type(m).__name__}")
+    if m.quick_replies:
+        out["quickReply"] = _quick_reply(m.quick_replies)
+    return out
+
+
+def messages(ms: list[Message]) -> list[dict]:
+    return [message(m) for m in ms]

@@ -1,0 +1,32 @@
+"""The conversations. Nothing here imports Flask, redis or the LINE SDK."""
+
+from __future__ import annotations
+
+from dialogs import language, menu, person, privacy
+from dialogs.engine import N_, Command, Context, Router, Turn
+
+
+def greet(ctx: Context) -> Turn:
+    """A new (or returning) follower: hello in their LINE language, then the language choice."""
+    lead = ctx._("{bot}です。友だち追加ありがとうございます。子育ての相談や手続きのご案内をします。").format(
+        bot=ctx._(ctx.services.city.bot_name))
+    return language.ask_language(ctx, lead=lead)
+
+
+COMMANDS = (
+    Command("menu", N_("メニュー|めにゅー|menu|もどる|最初から"), menu.show_menu),
+    Command("language", N_("言語|げんご|language|言葉|ことば"), language.open_language),
+    Command("person", N_("人と話したい|ひとと話したい|担当者|相談員|職員と話したい|talk to a person"),
+            person.talk_to_person),
+    Command("cancel", N_("キャンセル|きゃんせる|やめる|中止|cancel|stop"), menu.cancel),
+)
+
+
+def build_router() -> Router:
+    return Router(
+        dialogs=(language.DIALOG, privacy.DIALOG),
+        commands=COMMANDS,
+        on_follow=greet,
+        idle=menu.idle,
+        expired=menu.expired,
+    )

@@ -1,0 +1,48 @@
+"""The main menu, and the replies that lead back to it: cancel, expired buttons, idle text."""
+
+from __future__ import annotations
+
+from dialogs.engine import N_, Context, Turn
+from dialogs.messages import Action, Text
+
+# (action, label): the global commands and anytime actions the menu offers, in order.
+ENTRIES: tuple[tuple[str, str], ...] = (
+    ("person", N_("人と話したい")),
+    ("privacy", N_("個人情報の扱い")),
+    ("language", N_("🌐 言語 Language")),
+)
+
+
+def menu_buttons(ctx: Context) -> tuple[Action, ...]:
+    _ = ctx._
+    return tuple(
+        Action(label=_(label), postback=ctx.button(action), display_text=_(label))
+        for action, label in ENTRIES
+    )
+
+
+def main_menu(ctx: Context, lead: str | None = None) -> Turn:
+    _ = ctx._
+    text = _("メニューです。下のボタンから選んでください。")
+    if lead:
+        text = f"{lead}\n\n{text}"
+    return Turn(replies=[Text(text, quick_replies=menu_buttons(ctx))])
+
+
+def show_menu(ctx: Context) -> Turn:
+    return main_menu(ctx)
+
+
+def cancel(ctx: Context) -> Turn:
+    if ctx.session.state:
+        return main_menu(ctx, ctx._("中止しました。"))
+    return main_menu(ctx, ctx._("中止するものはありません。"))
+
+
+def expired(ctx: Context) -> Turn:
+    return main_menu(ctx, ctx._("このボタンは古くなったため使えません。もう一度メニューから選んでください。"))
+
+
+def idle(ctx: Context) -> Turn:
+    """Typed text or a sticker outside any conversation."""
+    return main_menu(ctx, ctx._("ごめんなさい、そのメッセージには答えられませんでした。"))

@@ -1,0 +1,111 @@
+"""The privacy notice: what is kept, for how long, who sees it; consent given or withdrawn."""
+
+from __future__ import annotations
+
+from dialogs.engine import Context, Dialog, Otherwise, Tap, Turn
+from dialogs.menu import main_menu
+from dialogs.messages import Action, Buttons, Text
+
+
+def notice(ctx: Context) -> str:
+    retention = ctx.services.retention
+    return ctx._(
+        "個人情報の扱いについて\n"
+        "・保存するもの: 選んだ言語と、このお知らせへの回答です。\n"
+        "・期間: 友だちの間は保存します。ブロックすると{days}日後に消します。"
+        "会話の途中の状態は{minutes}分で消えます。\n"
+        "・見る人: {city}の担当職員だけです。"
+    ).format(days=retention.unfollowed_profile_days, minutes=retention.session_idle_minutes,
+             city=ctx._(ctx.services.city.name))
+
+
+def ask_consent(ctx: Context, lead: str | None = None) -> Turn:
+    _ = ctx._
+    text = notice(ctx)
+    replies = []
+    if lead:
+        replies.append(Text(lead))
+    replies.append(Text(text))
+    replies.append(Buttons(
+        text=_("この内容に同意しますか？"),
+        alt_text=_("この内容に同意しますか？"),
+        actions=(
+            Action(label=_("同意する"), postback=ctx.button("consent.yes"), display_text=_("同意する")),
+            Action(label=_("同意しない"), postback=ctx.button("consent.no"), display_text=_("同意しない")),
+        ),
+    ))
+    return Turn(replies=replies, state=DIALOG.state("consent"))
+
+
+def agree(ctx: Context) -> Turn:
+    turn = main_menu(ctx, ctx._("ありがとうございます。"))
+    turn.profile["consent"] = True
+    return turn
+
+
+def decline(ctx: Context) -> Turn:
+    turn = main_menu(ctx, ctx._(
+        "わかりました。選んだ言語だけを保存します。メニューの「個人情報の扱い」から、いつでも同意できます。"
+    ))
+    turn.profile["consent"] = False
+    return turn
+
+
+def open_privacy(ctx: Context) -> Turn:
+    _ = ctx._
+    if not ctx.session.consent:
+        return ask_consent(ctx)
+    withdraw = _("同意をやめる")
+    return Turn(
+        replies=[Text(notice(ctx), quick_replies=(
+            Action(label=withdraw, postback=ctx.button("privacy.withdraw", state=DIALOG.state("shown")),
+                   display_text=withdraw),
+            Action(label=_("メニュー"), postback=ctx.button("menu"), display_text=_("メニュー")),
+        ))],
+        state=DIALOG.state("shown"),
+    )
+
+
+def confirm_withdraw(ctx: Context) -> Turn:
+    _ = ctx._
+    state = DIALOG.state("withdrawing")
+    return Turn(
+        replies=[Buttons(
+            text=_("同意をやめますか？"),
+            alt_text=_("同意をやめますか？"),
+            actions=(
+                Action(label=_("はい、やめる"), postback=ctx.button("privacy.withdraw.yes", state=state),
+                       display_text=_("はい、やめる")),
+                Action(label=_("いいえ"), postback=ctx.button("privacy.withdraw.no", state=state),
+                       display_text=_("いいえ")),
+            ),
+        )],
+        state=state,
+    )
+
+
+def withdraw(ctx: Context) -> Turn:
+    turn = main_menu(ctx, ctx._("同意をやめました。選んだ言語だけを保存します。"))
+    turn.profile["consent"] = False
+    return turn
+
+
+def keep(ctx: Context) -> Turn:
+    return main_menu(ctx, ctx._("同意はそのままです。"))
+
+
+def reask(ctx: Context) -> Turn:
+    return ask_consent(ctx)
+
+
+DIALOG = Dialog(
+    name="privacy",
+    entry=open_privacy,
+    states={
+        "consent": (Otherwise(reask),),
+        "shown": (Tap("privacy.withdraw", confirm_withdraw),),
+        "withdrawing": (Tap("privacy.withdraw.yes", withdraw), Tap("privacy.withdraw.no", keep),
+                        Otherwise(confirm_withdraw)),
+    },
+    anytime={"consent.yes": agree, "consent.no": decline, "privacy": open_privacy},
+)
