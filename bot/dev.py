@@ -35,10 +35,30 @@ class SimulatedUsers:
         self.users: dict[str, dict] = {}
 
     def add(self, name: str, language: str) -> dict:
-        user = {"id": "U" + uuid.uuid4().hex, "name": name, "language": language}
+        user = {"id": "U" + uuid.uuid4().hex, "name": name, "language": language,
+                "following": False, "blocked": False}
         with self._lock:
             self.users[user["id"]] = user
         return user
+
+    def followed(self, user_id: str) -> bool:
+        """Mark the user as following; True when this follow unblocks the bot (as LINE says it)."""
+        with self._lock:
+            user = self.users[user_id]
+            unblocked = user["blocked"]
+            user.update(following=True, blocked=False)
+        return unblocked
+
+    def snapshot(self, user_id: str | None = None):
+        """Copies, for answering over HTTP while other requests change them: one user, or all."""
+        with self._lock:
+            if user_id is not None:
+                return dict(self.users[user_id])
+            return [dict(user) for user in self.users.values()]
+
+    def unfollowed(self, user_id: str) -> None:
+        with self._lock:
+            self.users[user_id].update(following=False, blocked=True)
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -54,7 +74,7 @@ def sign(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def _event(kind: str, user_id: str, fake: FakeLine, payload: dict) -> dict:
+def _event(kind: str, user_id: str, fake: FakeLine, payload: dict, *, unblocked: bool = False) -> dict:
     event = {
         "type": kind,
         "mode": "active",
@@ -71,7 +91,7 @@ def _event(kind: str, user_id: str, fake: FakeLine, payload: dict) -> dict:
     elif kind == "postback":
         event["postback"] = {"data": payload["data"]}
     elif kind == "follow":
-        event["follow"] = {"isUnblocked": False}
+        event["follow"] = {"isUnblocked": unblocked}
     return event
 
 
@@ -82,7 +102,7 @@ def page():
 
 @bp.get("/api/users")
 def list_users():
-    return jsonify(list(current_app.extensions["dev.users"].users.values()))
+    return jsonify(current_app.extensions["dev.users"].snapshot())
 
 
 @bp.post("/api/users")
@@ -97,7 +117,10 @@ def create_user():
 
 @bp.post("/api/send")
 def send():
-    """Send one event for a simulated user: {user, type: message|postback|follow|unfollow, text, data}."""
+    """Send one event for a simulated user: {user, type: message|postback|follow|unfollow, text, data}.
+
+    Answers the webhook's HTTP status, the event sent, and the user (following or not).
+    """
     body = request.get_json(silent=True) or {}
     users = current_app.extensions["dev.users"].users
     user_id = str(body.get("user", ""))
@@ -107,7 +130,14 @@ def send():
     if kind == "message" and not str(body.get("text", "")).strip():
         abort(400)
     fake: FakeLine = current_app.extensions["fake_line"]
-    event = _event(kind, user_id, fake, {"text": str(body.get("text", ""))[:5000], "data": str(body.get("data", ""))})
+    simulated: SimulatedUsers = current_app.extensions["dev.users"]
+    unblocked = False
+    if kind == "follow":
+        unblocked = simulated.followed(user_id)
+    elif kind == "unfollow":
+        simulated.unfollowed(user_id)
+    event = _event(kind, user_id, fake, {"text": str(body.get("text", ""))[:5000], "data": str(body.get("data", ""))},
+                   unblocked=unblocked)
     raw = json.dumps({"destination": "Udevbot", "events": [event]}, ensure_ascii=False).encode()
     settings: Settings = current_app.extensions["kosodate"].settings
     port = request.host.rsplit(":", 1)[-1] if ":" in request.host else str(settings.port)
@@ -121,7 +151,7 @@ def send():
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
-    return jsonify(status=status, event=event)
+    return jsonify(status=status, event=event, user=simulated.snapshot(user_id))
 
 
 @bp.get("/api/messages")

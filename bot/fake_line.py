@@ -29,6 +29,7 @@ class Delivery:
     at: float
     retry_key: str | None = None
     request_id: str = ""
+    reply_token: str | None = None
 
 
 @dataclass
@@ -48,7 +49,7 @@ class FakeLine:
     _reply_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
     _retry_keys: dict[str, float] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _changed: threading.Condition = field(default=None)
 
     def __post_init__(self):
@@ -188,7 +189,8 @@ def blueprint() -> Blueprint:
         if user is None:
             line._record(None, 400)
             return _error(400, "Invalid reply token", request_id)
-        line._record(Delivery("reply", user, messages, time.time(), request_id=request_id), 200)
+        line._record(Delivery("reply", user, messages, time.time(), request_id=request_id,
+                              reply_token=str(body.get("replyToken"))), 200)
         return _ok(request_id, {"sentMessages": [{"id": uuid.uuid4().hex[:18]} for _ in messages]})
 
     @bp.post("/v2/bot/message/push")

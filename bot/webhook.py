@@ -59,19 +59,31 @@ def callback():
     parser: WebhookParser = current_app.extensions["kosodate.parser"]
     try:
         payload = parser.parse(text, signature, as_payload=True)
+        destination = str(payload.destination or "")
     except InvalidSignatureError:
         log.warning("webhook with a bad signature from %s", request.remote_addr)
         return _plain("bad signature", 400)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("signed webhook that is not LINE's JSON shape: %s", exc)
-        return _plain("malformed webhook body", 400)
-    if not request.mimetype == "application/json":
+        # Signed by LINE but not what this SDK version knows (an event missing fields, a
+        # shape from the future): keep every event that has a type rather than lose the batch.
+        log.warning("signed webhook the SDK could not parse (%s: %s); queuing it raw", type(exc).__name__, exc)
+        destination = None
+    if request.mimetype != "application/json":
         return _plain("expected application/json", 415)
-    raw_events = json.loads(text)["events"]
+    try:
+        body_json = json.loads(text)
+        raw_events = body_json["events"]
+    except (ValueError, KeyError, TypeError):
+        return _plain("malformed webhook body", 400)
     if not isinstance(raw_events, list) or not all(isinstance(e, dict) for e in raw_events):
         return _plain("malformed webhook body", 400)
+    if destination is None:
+        destination = str(body_json.get("destination") or "")
+    untyped = [e for e in raw_events if not isinstance(e.get("type"), str)]
+    if untyped:
+        log.warning("dropping %d signed event(s) without a type: %s", len(untyped), untyped[:3])
+        raw_events = [e for e in raw_events if isinstance(e.get("type"), str)]
     received = now_ms()
-    destination = str(payload.destination or "")
     events = [
         QueuedEvent(id=event_id_of(raw), chat=chat_of(raw), timestamp=timestamp_of(raw, received),
                     received=received, raw=raw, destination=destination)
