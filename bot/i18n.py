@@ -94,8 +94,8 @@ def extract() -> None:
         ])
 
 
-def update(locales: Path = LOCALES) -> None:
-    with TEMPLATE.open("rb") as fp:
+def update(locales: Path = LOCALES, template_path: Path = TEMPLATE) -> None:
+    with template_path.open("rb") as fp:
         template = read_po(fp)
     for code in translated_codes():
         path = po_path(code, locales)
@@ -118,9 +118,9 @@ def compile_all(locales: Path = LOCALES) -> None:
             write_mo(fp, _read(path, code), use_fuzzy=False)
 
 
-def problems(locales: Path = LOCALES) -> list[str]:
+def problems(locales: Path = LOCALES, template_path: Path = TEMPLATE) -> list[str]:
     """Every untranslated, fuzzy or placeholder-mismatched message, in every language."""
-    with TEMPLATE.open("rb") as fp:
+    with template_path.open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
     found: list[str] = []
     for code in translated_codes():
