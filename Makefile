@@ -1,5 +1,7 @@
 # The two commands: `make run` and `make test`. Everything they need is installed here.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python 3.11+ found (pyenv shims of absent versions fail the check and are skipped).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -8,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: run test bench eval i18n catalogs browser clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kosodate-bot needs Python 3.11 or newer")'
+	@test -n "$(PYTHON)" || { echo "kosodate-bot needs Python 3.11 or newer (python3 on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

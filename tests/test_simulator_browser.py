@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from bot.content import load_city
 from bot.i18n import Catalogs
@@ -142,8 +143,6 @@ def bot_server(redis_url, tmp_path_factory):
         yield server
     finally:
         _stop(process)
-        import redis
-
         client = redis.Redis.from_url(redis_url)
         try:
             keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
