@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -84,6 +85,12 @@ class Conversations:
         if inbound is None:
             log.debug("event %s of type %s needs no answer", event.id, event.type)
             return
+        if inbound.kind == "postback":
+            postback = raw.get("postback") or {}
+            tap = json.dumps([postback.get("data"), postback.get("params")], sort_keys=True)
+            if self.users.repeated_tap(user_id, event.id, tap):
+                log.info("event %s: a double tap on the same button; answered once", event.id)
+                return
         _, session = self.users.load(user_id)
         turn = self.router.route(inbound, session, self.services)
         if not self.messenger.already_answered(event):

@@ -45,6 +45,20 @@ class UserStore:
     def dialog_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{{{user_id}}}:dialog"
 
+    def tap_key(self, user_id: str) -> str:
+        return f"{self.prefix}:u:{{{user_id}}}:tap"
+
+    def repeated_tap(self, user_id: str, event_id: str, tap: str, window_s: int = 3) -> bool:
+        """True for the second of two identical taps within a few seconds (a double tap).
+
+        The same event handled again (after a worker crash) is not a repeat of itself.
+        """
+        previous = self.redis.set(self.tap_key(user_id), f"{event_id}\n{tap}", ex=window_s, get=True)
+        if previous is None:
+            return False
+        previous_id, _, previous_tap = previous.decode().partition("\n")
+        return previous_tap == tap and previous_id != event_id
+
     def load(self, user_id: str) -> tuple[Profile, Session]:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.profile_key(user_id))
@@ -90,7 +104,7 @@ class UserStore:
     def unfollowed(self, user_id: str) -> None:
         key = self.profile_key(user_id)
         with self.redis.pipeline() as pipe:
-            pipe.delete(self.dialog_key(user_id))
+            pipe.delete(self.dialog_key(user_id), self.tap_key(user_id))
             pipe.hset(key, mapping={"followed": "0", "updated": int(time.time())})
             pipe.expire(key, self.unfollowed_s)
             pipe.execute()
@@ -113,4 +127,4 @@ class UserStore:
             pipe.execute()
 
     def forget(self, user_id: str) -> None:
-        self.redis.delete(self.profile_key(user_id), self.dialog_key(user_id))
+        self.redis.delete(self.profile_key(user_id), self.dialog_key(user_id), self.tap_key(user_id))

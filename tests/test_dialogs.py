@@ -245,3 +245,24 @@ def test_postback_data_limit_is_enforced():
         Postback("x", ("y" * 300,)).encode()
     with pytest.raises(ValueError):
         Postback("a|b").encode()
+
+
+def test_a_double_tap_is_answered_once(client, runtime, events, fake_line):
+    user = user_id()
+    send = conversation(client, runtime, events, fake_line, user)
+    send(events.follow(user))
+    data = Postback("lang.set", ("en",)).encode()
+    first, second = events.postback(user, data), events.postback(user, data)
+    assert post_webhook(client, [first, second]).status_code == 200
+    drain(runtime)
+    replies = fake_line.sent_to(user)[1:]
+    assert len(replies) == 1
+    # The same event handled again after a crash is not mistaken for a double tap.
+    assert not runtime.users.repeated_tap(user, first["webhookEventId"], '["%s", null]' % data)
+
+
+def test_the_same_button_later_is_not_a_double_tap(runtime):
+    assert not runtime.users.repeated_tap("U1", "e1", "x", window_s=1)
+    assert runtime.users.repeated_tap("U1", "e2", "x", window_s=1)
+    runtime.redis.delete(runtime.users.tap_key("U1"))  # the window has passed
+    assert not runtime.users.repeated_tap("U1", "e3", "x", window_s=1)
