@@ -1,6 +1,7 @@
 """LINE's limits on what a bot may send (Messaging API reference), checked on rendered JSON.
 
-Lengths are in characters except message text, which LINE counts in UTF-16 code units.
+Lengths are in characters except message text, which LINE counts in UTF-16 code units. Labels
+are counted in UTF-16 units too, to be safe with emoji (🌐 is one character but two units).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def utf16_units(text: str) -> int:
 def _action_problems(a: dict, where: str) -> list[str]:
     found = []
     label = a.get("label", "")
-    if not label or len(label) > MAX_ACTION_LABEL:
-        found.append(f"{where}: label {label!r} is {len(label)} characters (1–{MAX_ACTION_LABEL})")
+    if not label or utf16_units(label) > MAX_ACTION_LABEL:
+        found.append(f"{where}: label {label!r} is {utf16_units(label)} UTF-16 units (1–{MAX_ACTION_LABEL})")
     if a["type"] == "postback":
         if len(a["data"]) > MAX_POSTBACK_DATA:
             found.append(f"{where}: postback data is {len(a['data'])} characters (≤{MAX_POSTBACK_DATA})")
@@ -84,8 +85,8 @@ def clamp(messages: list[dict]) -> list[dict]:
             items = m["quickReply"]["items"][:MAX_QUICK_REPLY_ITEMS]
             for item in items:
                 label = item["action"].get("label", "")
-                if len(label) > MAX_ACTION_LABEL:
-                    item["action"] = {**item["action"], "label": label[: MAX_ACTION_LABEL - 1] + "…"}
+                if utf16_units(label) > MAX_ACTION_LABEL:
+                    item["action"] = {**item["action"], "label": label[: MAX_ACTION_LABEL - 3] + "…"}
             m["quickReply"] = {"items": items}
         out.append(m)
     return out
