@@ -37,6 +37,11 @@ test: catalogs browser
 bench: catalogs
 	$(BIN)/python -m bench
 
+# FAQ matching accuracy per language and out-of-scope rejection, on tests/eval/faq.tsv
+eval: catalogs
+	$(BIN)/python -m bot eval tests/eval/faq.tsv
+	$(BIN)/python -m bot eval tests/eval/faq.tsv --lexical-only
+
 # The catalog workflow: extract the Japanese source strings, update every language, compile.
 i18n: $(STAMP)
 	$(BIN)/python -m bot i18n extract

@@ -80,6 +80,43 @@ def worker(settings: Settings) -> int:
     return 0
 
 
+def match(settings: Settings, text: str) -> int:
+    import json
+
+    from bot.runtime import Runtime
+
+    logging.basicConfig(level="WARNING")
+    runtime = Runtime(settings)
+    answers = runtime.answers
+    city = runtime.city
+    ranking = answers.rank(text)
+    faq = None
+    if ranking.verdict != "none":
+        top = city.entry(ranking.top.entry_id)
+        faq = {"id": top.id, "score": ranking.top.score, "verdict": ranking.verdict,
+               "question_ja": top.question, "answer_ja": top.answer,
+               "candidates": [{"id": c.entry_id, "score": c.score, "question_ja": city.entry(c.entry_id).question}
+                              for c in ranking.candidates]}
+    print(json.dumps({"language": answers.language_of(text), "risk": None, "faq": faq}, ensure_ascii=False))
+    return 0
+
+
+def evaluate(settings: Settings, path: str, show_misses: bool) -> int:
+    from bot.faq.evaluation import evaluate as run_evaluation
+    from bot.faq.evaluation import load_cases
+    from bot.runtime import Runtime
+
+    logging.basicConfig(level="WARNING")
+    matcher = Runtime(settings).answers.matcher
+    report = run_evaluation(matcher, load_cases(path))
+    print(f"FAQ matching ({'e5 + n-grams' if matcher.semantic else 'n-grams only'}) on {path}\n")
+    print(report.table())
+    if show_misses:
+        for case, ids, verdict, score in report.misses:
+            print(f"  {case.language}\t{case.expected}\t{case.text}\t→ {ids} {verdict} {score:.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bot")
@@ -87,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="web, workers and scheduler in one process (private Redis if REDIS_URL is unset)")
     w = sub.add_parser("worker", help="handle queued events (and run the scheduler)")
     w.add_argument("--threads", type=int, default=None, help="worker threads in this process (default 1)")
+    m = sub.add_parser("match", help="what the bot would do with a message (JSON), for content editors")
+    m.add_argument("text")
+    e = sub.add_parser("eval", help="FAQ matching accuracy on an evaluation set")
+    e.add_argument("file", nargs="?", default="tests/eval/faq.tsv")
+    e.add_argument("--misses", action="store_true", help="list the messages it got wrong")
+    e.add_argument("--lexical-only", action="store_true", help="the fallback without the embedding model")
     i = sub.add_parser("i18n", help="the catalog workflow")
     i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
     args = parser.parse_args(argv)
@@ -96,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         return i18n.main([args.step])
     try:
         settings = Settings.from_env()
+        if args.command == "match":
+            return match(settings, args.text)
+        if args.command == "eval":
+            if args.lexical_only:
+                settings = settings.with_(semantic_matching=False)
+            return evaluate(settings, args.file, args.misses)
         if args.command == "run":
             return run(settings)
         settings = settings.with_(workers=args.threads or 1)

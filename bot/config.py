@@ -58,6 +58,7 @@ class Settings:
     line_backoff_s: float = 0.5
     unfollowed_profile_days: int = 30
     content_dir: Path = Path("content/ayase")
+    semantic_matching: bool = True
     log_level: str = "INFO"
 
     @property
@@ -103,6 +104,7 @@ class Settings:
             line_backoff_s=_float(env, "LINE_BACKOFF_SECONDS", 0.5),
             unfollowed_profile_days=_int(env, "UNFOLLOWED_PROFILE_DAYS", 30),
             content_dir=Path(env.get("CITY_CONTENT_DIR", "content/ayase")),
+            semantic_matching=env.get("FAQ_SEMANTIC", "1") not in ("0", "false", "no"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         return settings

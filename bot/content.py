@@ -1,4 +1,7 @@
-"""A city's content pack: a folder of TOML files (`city.toml`, …) read at start-up.
+"""A city's content pack: a folder of TOML files read at start-up.
+
+    city.toml   the city, its windows (name, place, phone, hours: empty when not given)
+    faq.toml    categories and FAQ entries (id, category, question, answer, phrases, related, window)
 
 Another city runs the bot by pointing CITY_CONTENT_DIR at its own folder; no code changes.
 `extract` lets Babel pull every Japanese text of a pack into the catalogs.
@@ -9,37 +12,90 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from dialogs.city import City, Window
+from dialogs.city import Category, City, FaqEntry, Window
 
-TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours")
+TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer")
+MAX_ANSWER = 600
 
 
 class ContentError(Exception):
     pass
 
 
-def load_city(content_dir: Path) -> City:
-    path = Path(content_dir) / "city.toml"
+def _read(path: Path, required: bool = True) -> dict:
     try:
         with path.open("rb") as fp:
-            data = tomllib.load(fp)
+            return tomllib.load(fp)
     except FileNotFoundError:
-        raise ContentError(f"no city pack at {path}: set CITY_CONTENT_DIR") from None
+        if not required:
+            return {}
+        raise ContentError(f"no {path.name} in the city pack at {path.parent}: set CITY_CONTENT_DIR") from None
     except tomllib.TOMLDecodeError as exc:
         raise ContentError(f"{path}: {exc}") from None
+
+
+def _text(value) -> str:
+    return str(value or "").strip()
+
+
+def load_city(content_dir: Path) -> City:
+    content_dir = Path(content_dir)
+    data = _read(content_dir / "city.toml")
+    faq_data = _read(content_dir / "faq.toml", required=False)
     try:
         city = data["city"]
         windows = tuple(
-            Window(id=str(w["id"]), name=str(w["name"]), place=str(w.get("place", "")),
-                   phone=str(w.get("phone", "")).strip(), hours=str(w.get("hours", "")).strip())
+            Window(id=str(w["id"]), name=_text(w["name"]), place=_text(w.get("place")),
+                   phone=_text(w.get("phone")), hours=_text(w.get("hours")))
             for w in data["windows"]
         )
-        if not windows:
-            raise ContentError(f"{path}: at least one [[windows]] entry is needed")
-        return City(id=str(city["id"]), name=str(city["name"]), bot_name=str(city["bot_name"]),
-                    windows=windows)
+        categories = tuple(Category(id=str(c["id"]), title=_text(c["title"]))
+                           for c in faq_data.get("categories", []))
+        faq = tuple(
+            FaqEntry(id=str(f["id"]), category=str(f["category"]), label=_text(f["label"]),
+                     question=_text(f["question"]),
+                     answer=_text(f["answer"]), phrases=tuple(_text(p) for p in f.get("phrases", []) if _text(p)),
+                     related=tuple(str(r) for r in f.get("related", [])), window=_text(f.get("window")))
+            for f in faq_data.get("faq", [])
+        )
     except KeyError as exc:
-        raise ContentError(f"{path}: missing {exc.args[0]!r}") from None
+        raise ContentError(f"{content_dir}: missing {exc.args[0]!r}") from None
+    result = City(id=str(city["id"]), name=_text(city["name"]), bot_name=_text(city["bot_name"]),
+                  windows=windows, categories=categories, faq=faq)
+    problems = check(result)
+    if problems:
+        raise ContentError(f"{content_dir}: " + "; ".join(problems))
+    return result
+
+
+def check(city: City) -> list[str]:
+    """What is wrong with a pack: dangling references, duplicates, over-long answers."""
+    found = []
+    if not city.windows:
+        found.append("at least one [[windows]] entry is needed")
+    window_ids = {w.id for w in city.windows}
+    category_ids = [c.id for c in city.categories]
+    entry_ids = [e.id for e in city.faq]
+    for kind, ids in (("category", category_ids), ("faq", entry_ids), ("window", [w.id for w in city.windows])):
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            found.append(f"duplicate {kind} ids: {sorted(duplicates)}")
+    for entry in city.faq:
+        if entry.category not in category_ids:
+            found.append(f"{entry.id}: unknown category {entry.category!r}")
+        for related in entry.related:
+            if related not in entry_ids:
+                found.append(f"{entry.id}: related entry {related!r} does not exist")
+        if entry.window and entry.window not in window_ids:
+            found.append(f"{entry.id}: unknown window {entry.window!r}")
+        if len(entry.answer) > MAX_ANSWER:
+            found.append(f"{entry.id}: answer is {len(entry.answer)} characters (≤ {MAX_ANSWER})")
+        if not entry.question or not entry.answer:
+            found.append(f"{entry.id}: question and answer are required")
+        for text in (entry.question, entry.answer):
+            if any(ch in text for ch in "{}|"):
+                found.append(f"{entry.id}: braces and '|' are reserved in texts")
+    return found
 
 
 def extract(fileobj, keywords, comment_tags, options):
@@ -49,8 +105,9 @@ def extract(fileobj, keywords, comment_tags, options):
     lines = raw.splitlines()
 
     def lineno_of(value: str) -> int:
+        first = value.strip().splitlines()[0] if value.strip() else value
         for number, line in enumerate(lines, 1):
-            if value in line:
+            if first in line:
                 return number
         return 0
 
@@ -58,7 +115,7 @@ def extract(fileobj, keywords, comment_tags, options):
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in TRANSLATED_FIELDS and isinstance(value, str) and value.strip():
-                    yield value
+                    yield value.strip()
                 else:
                     yield from walk(value)
         elif isinstance(node, list):

@@ -26,10 +26,11 @@ class Retention:
 class DialogServices:
     """What dialogs may use (dialogs.engine.Services): the catalogs and the city's content."""
 
-    def __init__(self, catalogs: Catalogs, city: City, retention: Retention):
+    def __init__(self, catalogs: Catalogs, city: City, retention: Retention, answers=None):
         self.catalogs = catalogs
         self.city = city
         self.retention = retention
+        self.answers = answers  # bot.faq.service.Answers
 
     def translator(self, language: str):
         return self.catalogs.translator(language)

@@ -11,20 +11,23 @@ from bot.config import ConfigError, Settings
 from bot.content import load_city
 from bot.conversation import Conversations, DialogServices, Retention
 from bot.event_queue import EventQueue
+from bot.faq.matcher import build_matcher
+from bot.faq.service import Answers
 from bot.i18n import Catalogs
 from bot.line import LineClient, Messenger
 from bot.sessions import UserStore
 from bot.worker import Scheduler, Worker
+from dialogs.city import City
 
 
 class Runtime:
     def __init__(self, settings: Settings):
-        if not settings.redis_url:
-            raise ConfigError("REDIS_URL is not set (python -m bot run starts a private Redis when it is unset)")
         self.settings = settings
 
     @cached_property
     def redis(self) -> redis.Redis:
+        if not self.settings.redis_url:
+            raise ConfigError("REDIS_URL is not set (python -m bot run starts a private Redis when it is unset)")
         return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
                                     health_check_interval=30)
 
@@ -44,10 +47,20 @@ class Runtime:
         return Catalogs()
 
     @cached_property
+    def city(self) -> City:
+        return load_city(self.settings.content_dir)
+
+    @cached_property
+    def answers(self) -> Answers:
+        matcher = build_matcher(self.city, self.catalogs.translator, cache_dir=self.settings.data_dir / "cache",
+                                semantic=self.settings.semantic_matching)
+        return Answers(matcher)
+
+    @cached_property
     def dialog_services(self) -> DialogServices:
         s = self.settings
-        return DialogServices(self.catalogs, load_city(s.content_dir),
-                              Retention(s.session_idle_minutes, s.unfollowed_profile_days))
+        return DialogServices(self.catalogs, self.city, Retention(s.session_idle_minutes, s.unfollowed_profile_days),
+                              self.answers)
 
     @cached_property
     def line(self) -> LineClient:

@@ -120,7 +120,7 @@ class UserStore:
                 if "consent" in profile_changes:
                     mapping["consent"] = "yes" if profile_changes["consent"] else "no"
                 pipe.hset(self.profile_key(user_id), mapping=mapping)
-            if state:
+            if state or data:
                 pipe.set(self.dialog_key(user_id), json.dumps({"state": state, "data": data}), ex=self.idle_s)
             else:
                 pipe.delete(self.dialog_key(user_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import language, menu, person, privacy
+from dialogs import faq, language, menu, person, privacy
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -11,6 +11,13 @@ def greet(ctx: Context) -> Turn:
     lead = ctx._("{bot}です。友だち追加ありがとうございます。子育ての相談や手続きのご案内をします。").format(
         bot=ctx._(ctx.services.city.bot_name))
     return language.ask_language(ctx, lead=lead)
+
+
+def idle(ctx: Context) -> Turn:
+    """A message outside any conversation: a typed question gets looked up in the FAQ."""
+    if ctx.inbound.kind == "text":
+        return faq.answer(ctx)
+    return menu.idle(ctx)
 
 
 COMMANDS = (
@@ -24,9 +31,9 @@ COMMANDS = (
 
 def build_router() -> Router:
     return Router(
-        dialogs=(language.DIALOG, privacy.DIALOG),
+        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG),
         commands=COMMANDS,
         on_follow=greet,
-        idle=menu.idle,
+        idle=idle,
         expired=menu.expired,
     )

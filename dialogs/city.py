@@ -20,11 +20,40 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Category:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    category: str
+    label: str                      # a short name for buttons (≤ 20 characters in every language)
+    question: str
+    answer: str
+    phrases: tuple[str, ...] = ()   # how people ask, for matching only (never shown)
+    related: tuple[str, ...] = ()
+    window: str = ""                # the window whose contact facts follow the answer
+
+
+@dataclass(frozen=True)
 class City:
     id: str
     name: str
     bot_name: str
     windows: tuple[Window, ...]
+    categories: tuple[Category, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        for entry in self.faq:
+            if entry.id == entry_id:
+                return entry
+        return None
+
+    def entries_in(self, category_id: str) -> tuple[FaqEntry, ...]:
+        return tuple(entry for entry in self.faq if entry.category == category_id)
 
     @property
     def main_window(self) -> Window:

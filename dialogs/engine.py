@@ -97,6 +97,9 @@ class Services(Protocol):
     @property
     def retention(self): ...  # .session_idle_minutes, .unfollowed_profile_days
 
+    @property
+    def answers(self): ...  # .find(text) -> dialogs.faq.Found
+
 
 @dataclass(frozen=True)
 class Context:

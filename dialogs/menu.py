@@ -7,6 +7,7 @@ from dialogs.messages import Action, Text
 
 # (action, label): the global commands and anytime actions the menu offers, in order.
 ENTRIES: tuple[tuple[str, str], ...] = (
+    ("faq.browse", N_("よくある質問")),
     ("person", N_("人と話したい")),
     ("privacy", N_("個人情報の扱い")),
     ("language", N_("🌐 言語 Language")),
@@ -23,7 +24,7 @@ def menu_buttons(ctx: Context) -> tuple[Action, ...]:
 
 def main_menu(ctx: Context, lead: str | None = None) -> Turn:
     _ = ctx._
-    text = _("メニューです。下のボタンから選んでください。")
+    text = _("メニューです。下のボタンから選ぶか、知りたいことを文章で送ってください。")
     if lead:
         text = f"{lead}\n\n{text}"
     return Turn(replies=[Text(text, quick_replies=menu_buttons(ctx))])

