@@ -39,6 +39,7 @@ def run(settings: Settings) -> int:
     runtime = Runtime(settings)
     stop = threading.Event()
     try:
+        runtime.warm_up()
         app = create_app(settings, runtime)
         server = make_server(settings.host, settings.port, app, threaded=True)
         targets = [(f"worker-{i}", runtime.worker(f"worker-{i}").run) for i in range(settings.workers)]
@@ -68,6 +69,7 @@ def worker(settings: Settings) -> int:
 
     configure_logging(settings.log_level)
     runtime = Runtime(settings)
+    runtime.warm_up()
     stop = threading.Event()
     _stop_on_signals(stop)
     threads = run_threads([(f"worker-{i}", runtime.worker().run) for i in range(max(1, settings.workers))]

@@ -79,6 +79,11 @@ class Runtime:
 
         return Conversations(self.users, self.messenger, self.line, build_router(), self.dialog_services)
 
+    def warm_up(self) -> None:
+        """Load what the first message would otherwise wait for: the catalogs and the FAQ index."""
+        self.conversations
+        self.answers.rank("warm up")
+
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.conversations.handle, max_attempts=self.settings.max_event_attempts,
                       name=name)

@@ -54,15 +54,21 @@ def fake_line(fake_line_server):
     return fake_line_server.fake
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """Shared by all tests, so that the FAQ's embeddings are computed once per run."""
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
-def settings(redis_url, redis_client, fake_line_server, tmp_path):
+def settings(redis_url, redis_client, fake_line_server, data_dir):
     return Settings(
         env="test",
         channel_secret=SECRET,
         access_token=TOKEN,
         line_api_base_url=fake_line_server.url,
         redis_url=redis_url,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         order_window_ms=0,
         line_backoff_s=0.01,
         line_timeout_s=5.0,

@@ -21,8 +21,14 @@ CODES = [language.code for language in LANGUAGES]
 
 
 @pytest.fixture(scope="module")
-def services():
-    return DialogServices(Catalogs(), load_city(ROOT / "content" / "ayase"), Retention(30, 30))
+def services(tmp_path_factory):
+    from bot.faq.matcher import build_matcher
+    from bot.faq.service import Answers
+
+    catalogs = Catalogs()
+    city = load_city(ROOT / "content" / "ayase")
+    answers = Answers(build_matcher(city, catalogs.translator, cache_dir=tmp_path_factory.mktemp("cache")))
+    return DialogServices(catalogs, city, Retention(30, 30), answers)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +227,8 @@ def test_empty_phone_is_never_shown_as_a_blank(services, router):
 def test_a_city_phone_when_given_is_shown_and_tappable(services, router, tmp_path):
     pack = (ROOT / "content" / "ayase" / "city.toml").read_text().replace('phone = ""', 'phone = "0467-00-0000"', 1)
     (tmp_path / "city.toml").write_text(pack)
-    with_phone = DialogServices(services.catalogs, load_city(tmp_path), services.retention)
+    (tmp_path / "faq.toml").write_text((ROOT / "content" / "ayase" / "faq.toml").read_text())
+    with_phone = DialogServices(services.catalogs, load_city(tmp_path), services.retention, services.answers)
     turn = tap(router, with_phone, Session("U1", "ja", consent=True), Postback("person").encode())
     assert "電話: 0467-00-0000" in texts(turn)
     assert any(item.uri == "tel:0467-00-0000" for m in turn.replies for item in m.quick_replies)

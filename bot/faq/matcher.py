@@ -161,9 +161,10 @@ class FaqMatcher:
         self._doc_entry = np.array([index[d.entry_id] for d in documents], dtype=np.int32)
         self._ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
                                        preprocessor=_ngram_texts)
-        self._doc_ngrams = self._ngrams.fit_transform([d.text for d in documents])
+        if documents:
+            self._doc_ngrams = self._ngrams.fit_transform([d.text for d in documents])
         self.encoder = encoder
-        self._doc_vectors = encoder.passages([d.text for d in documents]) if encoder else None
+        self._doc_vectors = encoder.passages([d.text for d in documents]) if encoder and documents else None
         self.thresholds = self.HYBRID if encoder else self.LEXICAL
 
     @property
