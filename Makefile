@@ -47,6 +47,7 @@ i18n: $(STAMP)
 	$(BIN)/python -m bot i18n extract
 	$(BIN)/python -m bot i18n update
 	$(BIN)/python -m bot i18n compile
+	$(BIN)/python -m bot index
 	$(BIN)/python -m bot i18n check
 
 clean:

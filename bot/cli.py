@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("file", nargs="?", default="tests/eval/faq.tsv")
     e.add_argument("--misses", action="store_true", help="list the messages it got wrong")
     e.add_argument("--lexical-only", action="store_true", help="the fallback without the embedding model")
+    sub.add_parser("index", help="store the FAQ's embeddings in the content pack (after content or catalogs change)")
     i = sub.add_parser("i18n", help="the catalog workflow")
     i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
     args = parser.parse_args(argv)
@@ -141,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         return i18n.main([args.step])
     try:
         settings = Settings.from_env()
+        if args.command == "index":
+            from bot.faq.matcher import write_index
+            from bot.runtime import Runtime
+
+            logging.basicConfig(level="INFO")
+            runtime = Runtime(settings)
+            print(write_index(runtime.city, runtime.catalogs.translator, settings.content_dir / "index"))
+            return 0
         if args.command == "match":
             return match(settings, args.text)
         if args.command == "eval":

