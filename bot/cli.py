@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate(settings, args.file, args.misses)
         if args.command == "run":
             return run(settings)
-        settings = settings.with_(workers=args.threads or 1)
+        settings = settings.with_(workers=args.threads or int(os.environ.get("WORKER_THREADS") or 1))
         return worker(settings)
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)

@@ -59,6 +59,7 @@ class Settings:
     unfollowed_profile_days: int = 30
     content_dir: Path = Path("content/ayase")
     semantic_matching: bool = True
+    faq_model_threads: int = 2
     log_level: str = "INFO"
 
     @property
@@ -105,6 +106,7 @@ class Settings:
             unfollowed_profile_days=_int(env, "UNFOLLOWED_PROFILE_DAYS", 30),
             content_dir=Path(env.get("CITY_CONTENT_DIR", "content/ayase")),
             semantic_matching=env.get("FAQ_SEMANTIC", "1") not in ("0", "false", "no"),
+            faq_model_threads=max(1, _int(env, "FAQ_MODEL_THREADS", min(2, os.cpu_count() or 1))),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         return settings

@@ -2,6 +2,7 @@
 
     city.toml   the city, its windows (name, place, phone, hours: empty when not given)
     faq.toml    categories and FAQ entries (id, category, question, answer, phrases, related, window)
+    phrases/<language>.toml   more search phrases per entry id, as people type them in that language
 
 Another city runs the bot by pointing CITY_CONTENT_DIR at its own folder; no code changes.
 `extract` lets Babel pull every Japanese text of a pack into the catalogs.
@@ -10,6 +11,7 @@ Another city runs the bot by pointing CITY_CONTENT_DIR at its own folder; no cod
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from dialogs.city import Category, City, FaqEntry, Window
@@ -60,12 +62,23 @@ def load_city(content_dir: Path) -> City:
         )
     except KeyError as exc:
         raise ContentError(f"{content_dir}: missing {exc.args[0]!r}") from None
+    faq = _with_phrases(faq, content_dir / "phrases")
     result = City(id=str(city["id"]), name=_text(city["name"]), bot_name=_text(city["bot_name"]),
                   windows=windows, categories=categories, faq=faq)
     problems = check(result)
     if problems:
         raise ContentError(f"{content_dir}: " + "; ".join(problems))
     return result
+
+
+def _with_phrases(faq: tuple[FaqEntry, ...], folder: Path) -> tuple[FaqEntry, ...]:
+    extra: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+        for entry_id, phrases in _read(path).items():
+            if entry_id not in {e.id for e in faq}:
+                raise ContentError(f"{path}: no FAQ entry {entry_id!r}")
+            extra.setdefault(entry_id, []).extend(_text(p) for p in phrases if _text(p))
+    return tuple(replace(e, phrases=e.phrases + tuple(extra.get(e.id, ()))) for e in faq)
 
 
 def check(city: City) -> list[str]:

@@ -53,7 +53,8 @@ class Runtime:
     @cached_property
     def answers(self) -> Answers:
         matcher = build_matcher(self.city, self.catalogs.translator, index_dir=self.settings.content_dir / "index",
-                                cache_dir=self.settings.data_dir / "cache", semantic=self.settings.semantic_matching)
+                                cache_dir=self.settings.data_dir / "cache", semantic=self.settings.semantic_matching,
+                                threads=self.settings.faq_model_threads)
         return Answers(matcher)
 
     @cached_property

@@ -60,10 +60,10 @@ LANGUAGE_NAMES = [language.native_name for language in LANGUAGES]
 JA_LEAD = "日本語で話します。"
 JA_NOTICE_START = "個人情報の扱いについて"
 JA_CONSENT_QUESTION = "この内容に同意しますか？"
-JA_MENU = "メニューです。下のボタンから選んでください。"
+JA_MENU = "メニューです。下のボタンから選ぶか、知りたいことを文章で送ってください。"
 JA_THANKS_MENU = f"ありがとうございます。\n\n{JA_MENU}"
-JA_IDLE_MENU = f"ごめんなさい、そのメッセージには答えられませんでした。\n\n{JA_MENU}"
-JA_MENU_BUTTONS = ["人と話したい", "個人情報の扱い", "🌐 言語 Language"]
+JA_NOT_FOUND = "ごめんなさい、その質問の答えが見つかりませんでした。話題から選ぶか、担当の職員に相談してください。"
+JA_MENU_BUTTONS = ["よくある質問", "人と話したい", "個人情報の扱い", "🌐 言語 Language"]
 XSS = '<script>alert(1)</script><img src="x" onerror="alert(2)"> hello'
 
 
@@ -303,7 +303,7 @@ def test_typed_menu_and_markup_is_shown_as_text(sim):
     mine = sim.user_bubbles.last
     assert mine.evaluate("node => node.textContent") == XSS
     # The bot has answered (so the page has rendered everything it got) ...
-    expect(sim.bot_bubbles.last).to_have_text(JA_IDLE_MENU)
+    expect(sim.bot_bubbles.last).to_have_text(JA_NOT_FOUND)
     # ... and nothing in the text became markup.
     assert sim.page.locator("#messages script").count() == 0
     assert sim.page.locator("#messages img").count() == 0

