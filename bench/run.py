@@ -256,6 +256,8 @@ class Bench:
             "REDIS_URL": self.redis_server.url,
             "CITY_CONTENT_DIR": str(ROOT / "content" / "ayase"),
             "BOT_DATA_DIR": str(BOT_DATA),
+            # Two worker processes on two cores: one model thread each (see the README).
+            "FAQ_MODEL_THREADS": "1",
             **dict(item.split("=", 1) for item in self.args.bot_env),
         }
 
