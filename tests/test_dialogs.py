@@ -27,7 +27,8 @@ def services(tmp_path_factory):
 
     catalogs = Catalogs()
     city = load_city(ROOT / "content" / "ayase")
-    answers = Answers(build_matcher(city, catalogs.translator, cache_dir=tmp_path_factory.mktemp("cache")))
+    answers = Answers(build_matcher(city, catalogs.translator, index_dir=ROOT / "content" / "ayase" / "index",
+                                    cache_dir=tmp_path_factory.mktemp("cache")))
     return DialogServices(catalogs, city, Retention(30, 30), answers)
 
 

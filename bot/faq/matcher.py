@@ -135,13 +135,9 @@ class Encoder:
         threadpool_limits(1, user_api="blas")
         self.index_dir = index_dir
         self.cache_dir = cache_dir
-        # Parents tap quick replies and retype the same words: the same text is embedded once.
-        self.query = lru_cache(maxsize=4096)(self._query)
 
-    def _query(self, text: str) -> np.ndarray:
-        vector = np.asarray(self._model.query([text]), dtype=np.float32)[0]
-        vector.setflags(write=False)
-        return vector
+    def query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query([text]), dtype=np.float32)[0]
 
     def filename(self, texts: list[str]) -> str:
         digest = hashlib.sha256("\n".join([self.name, *texts]).encode()).hexdigest()[:24]
@@ -235,17 +231,20 @@ class FaqMatcher:
         text = " ".join(text.split())[:MAX_QUERY_CHARS]
         if not text or not self.documents:
             return Ranking([], self.thresholds)
+        candidates = list(self._ranked(text)[:k])
+        return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
+
+    @lru_cache(maxsize=4096)  # the same words (a retyped command, a common question) ranked once
+    def _ranked(self, text: str) -> tuple[Candidate, ...]:
         query = self._ngrams.transform([text]).toarray().ravel()  # dense: a matrix-vector product is quicker
         ngram = self._per_entry(self._doc_ngrams @ query)
         if self.encoder is not None:
             semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
-            scores = semantic + self.NGRAM_WEIGHT * ngram
-            scores = scores / (1 + self.NGRAM_WEIGHT)
+            scores = (semantic + self.NGRAM_WEIGHT * ngram) / (1 + self.NGRAM_WEIGHT)
         else:
             scores = ngram
-        order = np.argsort(-scores)[:k]
-        candidates = [Candidate(self.entry_ids[i], round(float(scores[i]), 4)) for i in order]
-        return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
+        order = np.argsort(-scores)[:5]
+        return tuple(Candidate(self.entry_ids[i], round(float(scores[i]), 4)) for i in order)
 
 
 def build_matcher(city: City, translator, *, index_dir: Path | None = None, cache_dir: Path | None = None,
