@@ -29,7 +29,9 @@ from dialogs.languages import LANGUAGES, SOURCE
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 100  # e5 cost grows with length; a question's gist is in its first sentences
+MAX_QUERY_CHARS = 160
+# The embedding's cost grows with length (≈0.6 ms a token); a question's gist is in its start.
+MAX_EMBEDDED_CHARS = 64
 _LATIN = {"en", "vi", "fil", "pt-BR", "es"}
 
 
@@ -239,7 +241,7 @@ class FaqMatcher:
         query = self._ngrams.transform([text]).toarray().ravel()  # dense: a matrix-vector product is quicker
         ngram = self._per_entry(self._doc_ngrams @ query)
         if self.encoder is not None:
-            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
+            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text[:MAX_EMBEDDED_CHARS]))
             scores = (semantic + self.NGRAM_WEIGHT * ngram) / (1 + self.NGRAM_WEIGHT)
         else:
             scores = ngram
