@@ -89,7 +89,7 @@ class Conversations:
         if inbound.kind == "postback":
             postback = raw.get("postback") or {}
             tap = json.dumps([postback.get("data"), postback.get("params")], sort_keys=True)
-            if self.users.repeated_tap(user_id, event.id, tap):
+            if self.users.repeated_tap(user_id, event.id, tap, event.timestamp):
                 log.info("event %s: a double tap on the same button; answered once", event.id)
                 return
         _, session = self.users.load(user_id)

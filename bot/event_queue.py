@@ -92,7 +92,7 @@ for _, chat in ipairs(expired) do
   redis.call('HDEL', holders, chat)
   redis.call('ZADD', ready, 'NX', now, chat)
 end
-if #expired > 0 then redis.call('RPUSH', wake, #expired) end
+if #expired > 0 and redis.call('LLEN', wake) < 64 then redis.call('RPUSH', wake, #expired) end
 return expired
 """
 

@@ -2,7 +2,8 @@
 
 `LineClient` wraps line-bot-sdk's MessagingApi with urllib3's Retry: 429, 5xx and timeouts
 are retried with backoff (LINE's Retry-After respected), other 4xx never; every failure is
-logged with LINE's x-line-request-id. `Messenger.reply_or_push` spends the reply token at
+logged with LINE's x-line-request-id. Replies are retried only where LINE surely did not take
+them (a reply token cannot be deduplicated); otherwise the answer goes by push. `Messenger.reply_or_push` spends the reply token at
 most once and only while fresh, and otherwise pushes with an X-Line-Retry-Key derived from
 the event, so that a retried push is refused by LINE (409) instead of sent twice.
 """
@@ -58,11 +59,14 @@ class LoggedRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def retry_policy(retries: int, backoff_s: float) -> Retry:
+def retry_policy(retries: int, backoff_s: float, *, maybe_sent_too: bool = True) -> Retry:
+    """How to retry. A reply token has no retry key: a reply is retried only when LINE surely
+    did not take it (no connection, 429); after a 5xx or a lost answer the bot pushes instead."""
     return LoggedRetry(
-        total=retries, connect=retries, read=retries, status=retries, other=0,
+        total=retries, connect=retries, read=retries if maybe_sent_too else 0, status=retries, other=0,
         backoff_factor=backoff_s, backoff_max=30,
-        status_forcelist=RETRY_STATUSES, allowed_methods=None,  # POSTs too: pushes carry retry keys
+        status_forcelist=RETRY_STATUSES if maybe_sent_too else frozenset({429}),
+        allowed_methods=None,  # POSTs too: pushes carry retry keys
         respect_retry_after_header=True, raise_on_status=False,
     )
 
@@ -78,10 +82,15 @@ class LineClient:
         config.retries = retry_policy(retries, backoff_s)
         self._api_client = ApiClient(config)
         self.api = MessagingApi(self._api_client)
+        reply_config = Configuration(host=base_url, access_token=access_token)
+        reply_config.retries = retry_policy(retries, backoff_s, maybe_sent_too=False)
+        self._reply_client = ApiClient(reply_config)
+        self.reply_api = MessagingApi(self._reply_client)
         self.timeout_s = timeout_s
 
     def close(self) -> None:
         self._api_client.close()
+        self._reply_client.close()
 
     def _call(self, operation: str, fn, *args, **kwargs):
         try:
@@ -99,7 +108,7 @@ class LineClient:
 
     def reply(self, reply_token: str, messages: list[dict]) -> None:
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-        self._call("reply", self.api.reply_message_with_http_info, request)
+        self._call("reply", self.reply_api.reply_message_with_http_info, request)
 
     def push(self, to: str, messages: list[dict], retry_key: str) -> bool:
         """Push; False when LINE says this retry key was already accepted (sent before)."""

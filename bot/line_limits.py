@@ -73,20 +73,23 @@ def problems(messages: list[dict]) -> list[str]:
     return found
 
 
+def _cut_utf16(text: str, units: int) -> str:
+    return text.encode("utf-16-le")[: units * 2].decode("utf-16-le", errors="ignore")
+
+
 def clamp(messages: list[dict]) -> list[dict]:
     """Last line of defence before sending: cut what the tests should have caught, never fail."""
     out = []
     for m in messages[:MAX_MESSAGES]:
         m = dict(m)
         if m["type"] == "text" and utf16_units(m["text"]) > MAX_TEXT_UTF16:
-            m["text"] = m["text"].encode("utf-16-le")[: (MAX_TEXT_UTF16 - 1) * 2].decode(
-                "utf-16-le", errors="ignore") + "…"
+            m["text"] = _cut_utf16(m["text"], MAX_TEXT_UTF16 - 1) + "…"
         if "quickReply" in m:
             items = m["quickReply"]["items"][:MAX_QUICK_REPLY_ITEMS]
             for item in items:
                 label = item["action"].get("label", "")
                 if utf16_units(label) > MAX_ACTION_LABEL:
-                    item["action"] = {**item["action"], "label": label[: MAX_ACTION_LABEL - 3] + "…"}
+                    item["action"] = {**item["action"], "label": _cut_utf16(label, MAX_ACTION_LABEL - 1) + "…"}
             m["quickReply"] = {"items": items}
         out.append(m)
     return out

@@ -48,16 +48,22 @@ class UserStore:
     def tap_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{{{user_id}}}:tap"
 
-    def repeated_tap(self, user_id: str, event_id: str, tap: str, window_s: int = 3) -> bool:
-        """True for the second of two identical taps within a few seconds (a double tap).
+    def repeated_tap(self, user_id: str, event_id: str, tap: str, tapped_at_ms: int, window_ms: int = 3000) -> bool:
+        """True for the second of two identical taps made within a few seconds (a double tap).
 
-        The same event handled again (after a worker crash) is not a repeat of itself.
+        Judged by when LINE says the taps happened, not when they are handled, so a backlog
+        neither merges two deliberate taps nor splits a double tap. The same event handled
+        again (after a worker crash) is not a repeat of itself.
         """
-        previous = self.redis.set(self.tap_key(user_id), f"{event_id}\n{tap}", ex=window_s, get=True)
+        previous = self.redis.set(self.tap_key(user_id), f"{event_id}\n{tapped_at_ms}\n{tap}", ex=3600, get=True)
         if previous is None:
             return False
-        previous_id, _, previous_tap = previous.decode().partition("\n")
-        return previous_tap == tap and previous_id != event_id
+        previous_id, previous_at, previous_tap = (previous.decode().split("\n", 2) + ["", ""])[:3]
+        try:
+            gap = tapped_at_ms - int(previous_at)
+        except ValueError:
+            return False
+        return previous_tap == tap and previous_id != event_id and 0 <= gap < window_ms
 
     def load(self, user_id: str) -> tuple[Profile, Session]:
         with self.redis.pipeline(transaction=False) as pipe:

@@ -8,6 +8,7 @@ crash means it is handled again (at least once); the handler makes that harmless
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -39,8 +40,11 @@ class Worker:
         while not stop.is_set():
             try:
                 self.run_once(stop)
-            except redis.exceptions.ConnectionError as exc:
-                log.warning("%s: Redis unreachable (%s); retrying in 1 s", self.name, exc)
+            except redis.exceptions.RedisError as exc:
+                log.warning("%s: Redis error (%s); retrying in 1 s", self.name, exc)
+                stop.wait(1.0)
+            except Exception:  # a worker thread must never end while the process lives
+                log.exception("%s: unexpected error; going on in 1 s", self.name)
                 stop.wait(1.0)
         log.info("%s stopped after %d events", self.name, self.handled)
 
@@ -87,7 +91,8 @@ class Worker:
             self.queue.bury(lease.chat, member, event, f"failed {attempts - 1} times")
             return None
         try:
-            self.handle(event)
+            with self._renewing(lease):
+                self.handle(event)
         except LineApiError as exc:
             if not exc.retryable:
                 log.error("event %s for %s: LINE refused the answer (%s); not retrying", event.id, event.chat, exc)
@@ -101,6 +106,27 @@ class Worker:
         self.queue.ack(lease.chat, member, event)
         self.handled += 1
         return None
+
+    @contextlib.contextmanager
+    def _renewing(self, lease: Lease):
+        """Keep the lease while one event takes long (LINE slow, retrying): renew it in the background."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.queue.lease_ms / 3000):
+                try:
+                    if not self.queue.renew(lease):
+                        return
+                except redis.exceptions.RedisError as exc:
+                    log.warning("%s could not renew its lease on %s: %s", self.name, lease.chat, exc)
+
+        keeper = threading.Thread(target=renew, name=f"{self.name}-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
     @staticmethod
     def _backoff_ms(attempts: int) -> int:

@@ -103,7 +103,7 @@ def answer(ctx: Context) -> Turn:
         person = _("人と話したい")
         turn = Turn(replies=[Text("\n".join(lines), quick_replies=tuple(entry_button(ctx, e) for e in entries[:3]) + (
             Action(label=person, postback=ctx.button("person"), display_text=person),
-            *menu_buttons(ctx)[1:]))])
+            *menu_buttons(ctx)[2:]))])
     else:
         topics = _("よくある質問")
         person = _("人と話したい")
@@ -111,7 +111,7 @@ def answer(ctx: Context) -> Turn:
             _("ごめんなさい、その質問の答えが見つかりませんでした。話題から選ぶか、担当の職員に相談してください。"),
             quick_replies=(Action(label=topics, postback=ctx.button("faq.browse"), display_text=topics),
                            Action(label=person, postback=ctx.button("person"), display_text=person),
-                           *menu_buttons(ctx)[1:]))])
+                           *menu_buttons(ctx)[2:]))])
         turn.data["faq_misses"] = int(ctx.session.data.get("faq_misses", 0)) + 1
     if switched:
         # Offer to keep this language, on the last message so that its buttons stay visible.

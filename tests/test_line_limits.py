@@ -48,3 +48,8 @@ def test_messenger_sends_clamped_messages_rather_than_failing(runtime, fake_line
     assert how == "reply"
     [delivery] = fake_line.sent_to(user)
     assert line_limits.problems(delivery.messages) == []
+
+
+def test_clamp_cuts_emoji_labels_by_utf16_units():
+    clamped = line_limits.clamp([text("x", n_quick=1, label="🌐" * 15)])
+    assert line_limits.problems(clamped) == []

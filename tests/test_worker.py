@@ -138,15 +138,26 @@ def test_reply_token_is_never_used_twice(runtime, events, fake_line, client):
     assert [r for r in fake_line.requests if r[1].endswith("/reply")] == [("POST", "/v2/bot/message/reply", 200)]
 
 
-def test_5xx_and_429_are_retried_then_delivered_once(client, runtime, events, fake_line):
+def test_429_on_reply_is_retried_then_delivered_once(client, runtime, events, fake_line):
     user = user_id()
-    fake_line.fail("reply", 500, times=1)
-    fake_line.fail("reply", 429, times=1, retry_after="0")
-    fake_line.fail("reply", 503, times=1)
+    fake_line.fail("reply", 429, times=2, retry_after="0")
     post_webhook(client, [events.text(user, "メニュー")])
     drain(runtime)
     assert [d.kind for d in fake_line.sent_to(user)] == ["reply"]
-    assert [r[2] for r in fake_line.requests if r[1].endswith("/reply")] == [500, 429, 503, 200]
+    assert [r[2] for r in fake_line.requests if r[1].endswith("/reply")] == [429, 429, 200]
+
+
+def test_5xx_on_reply_falls_back_to_push_which_is_retried(client, runtime, events, fake_line):
+    """After a 5xx LINE may have used the token: never resend it; push with the retry key."""
+    user = user_id()
+    fake_line.fail("reply", 500, times=1)
+    fake_line.fail("push", 503, times=1)
+    fake_line.fail("push", 429, times=1, retry_after="0")
+    post_webhook(client, [events.text(user, "メニュー")])
+    drain(runtime)
+    assert [d.kind for d in fake_line.sent_to(user)] == ["push"]
+    assert [r[2] for r in fake_line.requests if r[1].endswith("/reply")] == [500]
+    assert [r[2] for r in fake_line.requests if r[1].endswith("/push")] == [503, 429, 200]
 
 
 def test_timeout_is_retried(settings, events, fake_line):
@@ -284,3 +295,54 @@ def test_worker_survives_redis_going_away(settings, events, tmp_path, fake_line)
         thread.join(5)
         runtime.close()
         server.stop()
+
+
+def test_a_long_event_keeps_its_lease(settings, events, fake_line):
+    """LINE slow for longer than the lease: the worker renews it, so no second worker steps in."""
+    from bot.app import create_app
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings.with_(lease_s=0.6))
+    client = create_app(runtime.settings, runtime).test_client()
+    user = user_id()
+    fake_line.fail("reply", 500, times=1, hang_s=1.5)
+    post_webhook(client, [events.text(user, "メニュー")])
+    lease, _ = runtime.queue.claim()
+    worker = threading.Thread(target=runtime.worker().work_on, args=(lease,))
+    worker.start()
+    reclaimed = []
+    for _ in range(8):
+        time.sleep(0.25)
+        reclaimed += runtime.queue.reclaim_expired()
+    worker.join(10)
+    assert reclaimed == []
+    assert [d.kind for d in fake_line.sent_to(user)] == ["push"]
+    runtime.close()
+
+
+def test_worker_loop_survives_any_redis_error(runtime):
+    class Failing:
+        calls = 0
+
+        def claim(self):
+            Failing.calls += 1
+            if Failing.calls == 1:
+                import redis as redis_module
+
+                raise redis_module.exceptions.TimeoutError("slow")
+            if Failing.calls == 2:
+                raise ValueError("a bug")
+            stop.set()
+            return None, None
+
+        def wait_for_work(self, timeout_s):
+            pass
+
+    from bot.worker import Worker
+
+    stop = threading.Event()
+    worker = Worker(Failing(), lambda event: None)
+    stop_wait = stop.wait
+    stop.wait = lambda timeout=None: stop_wait(0)  # no 1 s pauses in the test
+    worker.run(stop)
+    assert Failing.calls == 3
