@@ -18,7 +18,7 @@ from bot.faq.service import Answers
 from bot.i18n import Catalogs
 from dialogs import build_router
 from dialogs.engine import Inbound, Postback, Session
-from dialogs.faq import answer_text
+from dialogs.faq import Found, answer_text
 from dialogs.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,14 +92,21 @@ def test_a_clear_question_is_answered_with_related_entries(router, services, cit
         assert city.entry(related).label in labels
 
 
-def test_a_vague_question_offers_choices_and_a_person(router, services):
-    turn = ask(router, services, "手続き")
-    text = turn.replies[-1].text
-    assert "お探しの答えはこの中にありますか？" in text or "【" in text
-    if "お探し" in text:
-        actions = [a.postback for a in turn.replies[-1].quick_replies]
-        assert sum(1 for a in actions if a and a.startswith("1|faq.show|")) == 3
-        assert Postback("person").encode() in actions
+def test_an_unsure_match_offers_the_top_three_and_a_person(router, services, city):
+    class Unsure:
+        def find(self, text):
+            return Found("choose", ("maternal-handbook", "pregnancy-notification", "prenatal-checkups"))
+
+    unsure = DialogServices(services.catalogs, city, services.retention, Unsure())
+    reply = ask(router, unsure, "手帳のこと").replies[-1]
+    assert reply.text.startswith("お探しの答えはこの中にありますか？")
+    for entry_id in ("maternal-handbook", "pregnancy-notification", "prenatal-checkups"):
+        assert f"・{city.entry(entry_id).question}" in reply.text
+    actions = [a.postback for a in reply.quick_replies]
+    assert [a for a in actions if a.startswith("1|faq.show|")] == [
+        Postback("faq.show", (i,)).encode()
+        for i in ("maternal-handbook", "pregnancy-notification", "prenatal-checkups")]
+    assert actions.count(Postback("person").encode()) == 1
 
 
 def test_an_unrelated_question_is_answered_honestly(router, services):
