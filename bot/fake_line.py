@@ -50,6 +50,7 @@ class FakeLine:
     _retry_keys: dict[str, float] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _generation: int = 0  # bumped by reset(): a request that hung across a reset is not recorded
     _changed: threading.Condition = field(default=None)
 
     def __post_init__(self):
@@ -79,6 +80,7 @@ class FakeLine:
             self.deliveries.clear()
             self.requests.clear()
             self._faults.clear()
+            self._generation += 1
 
     # Reading what happened
 
@@ -116,8 +118,10 @@ class FakeLine:
             queue[0].times -= 1
             return queue[0]
 
-    def _record(self, delivery: Delivery | None, status: int) -> None:
+    def _record(self, delivery: Delivery | None, status: int, generation: int | None = None) -> None:
         with self._changed:
+            if generation is not None and generation != self._generation:
+                return
             self.requests.append((request.method, request.path, status))
             if delivery is not None:
                 self.deliveries.append(delivery)
@@ -156,11 +160,12 @@ def blueprint() -> Blueprint:
             line._record(None, 401)
             return request_id, _error(401, "Authentication failed. Confirm that the access token in the "
                                            "authorization header is valid.", request_id)
+        generation = line._generation
         fault = line._take_fault(operation)
         if fault is not None:
             if fault.hang_s:
                 time.sleep(fault.hang_s)
-            line._record(None, fault.status)
+            line._record(None, fault.status, generation)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
             return request_id, _error(fault.status, "injected failure", request_id, headers=headers)
         return request_id, None
