@@ -37,10 +37,13 @@ test: catalogs browser
 bench: catalogs
 	$(BIN)/python -m bench
 
-# FAQ matching accuracy per language and out-of-scope rejection, on tests/eval/faq.tsv
+# FAQ matching accuracy per language and out-of-scope rejection, on tests/eval/faq.tsv;
+# risk recall and false alarms per language, on tests/eval/risk.tsv
 eval: catalogs
 	$(BIN)/python -m bot eval tests/eval/faq.tsv
 	$(BIN)/python -m bot eval tests/eval/faq.tsv --lexical-only
+	$(BIN)/python -m bot eval-risk tests/eval/risk.tsv
+	$(BIN)/python -m bot eval-risk tests/eval/risk.tsv --keywords-only
 
 # The catalog workflow: extract the Japanese source strings, update every language, compile.
 i18n: $(STAMP)

@@ -100,7 +100,25 @@ def match(settings: Settings, text: str) -> int:
                "question_ja": top.question, "answer_ja": top.answer,
                "candidates": [{"id": c.entry_id, "score": c.score, "question_ja": city.entry(c.entry_id).question}
                               for c in ranking.candidates]}
-    print(json.dumps({"language": answers.language_of(text), "risk": None, "faq": faq}, ensure_ascii=False))
+    risk = runtime.risk.check(text)
+    print(json.dumps({"language": answers.language_of(text), "risk": risk.as_dict() if risk else None,
+                      "faq": faq}, ensure_ascii=False))
+    return 0
+
+
+def evaluate_risk(settings: Settings, path: str, show_misses: bool) -> int:
+    from bot.risk_evaluation import evaluate as run_evaluation
+    from bot.runtime import Runtime
+
+    logging.basicConfig(level="WARNING")
+    detector = Runtime(settings).risk
+    report = run_evaluation(detector, path)
+    print(f"Risk check ({'keywords + e5 examples' if detector.semantic else 'keywords only'}) on {path}\n")
+    print(report.table())
+    if show_misses:
+        for case, risk in report.misses:
+            found = f"{risk.category} via {risk.via}: {risk.evidence}" if risk else "nothing"
+            print(f"  {case.language}\t{case.expected}\t{case.text}\t→ {found}")
     return 0
 
 
@@ -133,9 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("file", nargs="?", default="tests/eval/faq.tsv")
     e.add_argument("--misses", action="store_true", help="list the messages it got wrong")
     e.add_argument("--lexical-only", action="store_true", help="the fallback without the embedding model")
-    sub.add_parser("index", help="store the FAQ's embeddings in the content pack (after content or catalogs change)")
+    r = sub.add_parser("eval-risk", help="risk check recall and false alarms on an evaluation set")
+    r.add_argument("file", nargs="?", default="tests/eval/risk.tsv")
+    r.add_argument("--misses", action="store_true", help="list the messages it got wrong")
+    r.add_argument("--keywords-only", action="store_true", help="the fallback without the embedding model")
+    sub.add_parser("index", help="store the FAQ's and the risk examples' embeddings (after content or catalogs change)")
     i = sub.add_parser("i18n", help="the catalog workflow")
     i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
+    from bot.bookings import cli as bookings_cli
+    bookings_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "i18n":
         from bot import i18n
@@ -144,19 +168,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "index":
-            from bot.faq.matcher import write_index
+            from bot.faq.matcher import Encoder, write_index
+            from bot import risk
             from bot.runtime import Runtime
 
             logging.basicConfig(level="INFO")
             runtime = Runtime(settings)
-            print(write_index(runtime.city, runtime.catalogs.translator, settings.content_dir / "index"))
+            encoder = Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
+            print(write_index(runtime.city, runtime.catalogs.translator, settings.content_dir / "index", encoder))
+            print(risk.write_index(risk.RiskPhrases.load(settings.risk_dir), encoder, settings.risk_dir / "index"))
             return 0
         if args.command == "match":
             return match(settings, args.text)
+        if args.command == "eval-risk":
+            if args.keywords_only:
+                settings = settings.with_(semantic_matching=False)
+            return evaluate_risk(settings, args.file, args.misses)
         if args.command == "eval":
             if args.lexical_only:
                 settings = settings.with_(semantic_matching=False)
             return evaluate(settings, args.file, args.misses)
+        if args.command == "slots":
+            return bookings_cli.run(args, settings)
         if args.command == "run":
             return run(settings)
         settings = settings.with_(workers=args.threads or int(os.environ.get("WORKER_THREADS") or 1))

@@ -59,6 +59,10 @@ class Settings:
     unfollowed_profile_days: int = 30
     content_dir: Path = Path("content/ayase")
     semantic_matching: bool = True
+    risk_dir: Path = Path("content/risk")
+    transcript_retention_days: int = 90
+    audit_retention_days: int = 365
+    handoff_last_messages: int = 5
     faq_model_threads: int = 2
     log_level: str = "INFO"
 
@@ -106,6 +110,10 @@ class Settings:
             unfollowed_profile_days=_int(env, "UNFOLLOWED_PROFILE_DAYS", 30),
             content_dir=Path(env.get("CITY_CONTENT_DIR", "content/ayase")),
             semantic_matching=env.get("FAQ_SEMANTIC", "1") not in ("0", "false", "no"),
+            risk_dir=Path(env.get("RISK_CONTENT_DIR", "content/risk")),
+            transcript_retention_days=_int(env, "TRANSCRIPT_RETENTION_DAYS", 90),
+            audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365),
+            handoff_last_messages=_int(env, "HANDOFF_LAST_MESSAGES", 5),
             faq_model_threads=max(1, _int(env, "FAQ_MODEL_THREADS", min(2, os.cpu_count() or 1))),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )

@@ -14,7 +14,11 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from dialogs.city import Category, City, FaqEntry, Window
+from datetime import date, time
+
+from dialogs.city import Category, City, FaqEntry, SafetyLine, StaffHours, Window
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer")
 MAX_ANSWER = 600
@@ -63,12 +67,36 @@ def load_city(content_dir: Path) -> City:
     except KeyError as exc:
         raise ContentError(f"{content_dir}: missing {exc.args[0]!r}") from None
     faq = _with_phrases(faq, content_dir / "phrases")
+    lines = tuple(SafetyLine(category=_text(line.get("category")), label=_text(line.get("label")),
+                             phone=_text(line.get("phone")))
+                  for line in data.get("safety_lines", []) if _text(line.get("phone")))
     result = City(id=str(city["id"]), name=_text(city["name"]), bot_name=_text(city["bot_name"]),
-                  windows=windows, categories=categories, faq=faq)
+                  windows=windows, categories=categories, faq=faq,
+                  staff_hours=_staff_hours(data.get("staff_hours", {}), content_dir / "city.toml"),
+                  safety_lines=lines)
     problems = check(result)
     if problems:
         raise ContentError(f"{content_dir}: " + "; ".join(problems))
     return result
+
+
+def _staff_hours(table: dict, path: Path) -> StaffHours:
+    """`mon = "08:30-17:15"` (several spans separated by commas; empty: closed that day)."""
+    weekly = []
+    try:
+        for day in WEEKDAYS:
+            spans = []
+            for span in _text(table.get(day)).split(","):
+                if span.strip():
+                    start, end = (time.fromisoformat(part.strip()) for part in span.split("-"))
+                    if end <= start:
+                        raise ValueError(f"{span!r} ends before it starts")
+                    spans.append((start, end))
+            weekly.append(tuple(spans))
+        closed = tuple(date.fromisoformat(str(d)) for d in table.get("closed_dates", []))
+    except ValueError as exc:
+        raise ContentError(f"{path} [staff_hours]: {exc} (write e.g. mon = \"08:30-17:15\")") from None
+    return StaffHours(tuple(weekly), closed, bool(table.get("close_on_national_holidays", True)))
 
 
 def _with_phrases(faq: tuple[FaqEntry, ...], folder: Path) -> tuple[FaqEntry, ...]:

@@ -28,6 +28,12 @@ TEMPLATE = LOCALES / f"{DOMAIN}.pot"
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
+def babel_locale(code: str) -> str:
+    """The Babel locale for formatting dates in a language (やさしい日本語 formats as Japanese)."""
+    language = BY_CODE.get(code)
+    return language.babel_locale if language else "ja"
+
+
 def catalog_dir(code: str) -> str:
     return code.replace("-", "_")
 

@@ -37,3 +37,15 @@ def message(m: Message) -> dict:
 
 def messages(ms: list[Message]) -> list[dict]:
     return [message(m) for m in ms]
+
+
+def summary(rendered: list[dict]) -> str:
+    """What the user saw, as one text for the transcript: the texts, and the buttons in brackets."""
+    parts = []
+    for m in rendered:
+        template = m.get("template") or {}
+        text = m.get("text") or template.get("text") or m.get("altText", "")
+        labels = [a.get("label", "") for a in template.get("actions", [])]
+        labels += [item["action"].get("label", "") for item in (m.get("quickReply") or {}).get("items", [])]
+        parts.append(text + (f"\n[{' | '.join(labels)}]" if labels else ""))
+    return "\n\n".join(parts)

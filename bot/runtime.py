@@ -11,12 +11,16 @@ from bot.config import ConfigError, Settings
 from bot.content import load_city
 from bot.conversation import Conversations, DialogServices, Retention
 from bot.event_queue import EventQueue
-from bot.faq.matcher import build_matcher
+from bot.faq.matcher import Encoder, build_matcher, load_encoder
+from bot.handoff import HandoffQueue
+from bot.risk import RiskDetector, RiskPhrases
+from bot.staff_desk import StaffDesk
+from bot.transcripts import AuditLog, Transcripts
 from bot.faq.service import Answers
 from bot.i18n import Catalogs
 from bot.line import LineClient, Messenger
 from bot.sessions import UserStore
-from bot.worker import Scheduler, Worker
+from bot.worker import Job, Scheduler, Worker
 from dialogs.city import City
 
 
@@ -51,17 +55,47 @@ class Runtime:
         return load_city(self.settings.content_dir)
 
     @cached_property
+    def encoder(self) -> Encoder | None:
+        """The embedding model, shared by the FAQ and the risk check (None: keywords and n-grams only)."""
+        if not self.settings.semantic_matching:
+            return None
+        return load_encoder(self.settings.content_dir / "index", self.settings.data_dir / "cache",
+                            threads=self.settings.faq_model_threads)
+
+    @cached_property
     def answers(self) -> Answers:
-        matcher = build_matcher(self.city, self.catalogs.translator, index_dir=self.settings.content_dir / "index",
-                                cache_dir=self.settings.data_dir / "cache", semantic=self.settings.semantic_matching,
-                                threads=self.settings.faq_model_threads)
+        matcher = build_matcher(self.city, self.catalogs.translator, semantic=self.encoder is not None,
+                                encoder=self.encoder)
         return Answers(matcher)
+
+    @cached_property
+    def risk(self) -> RiskDetector:
+        return RiskDetector(RiskPhrases.load(self.settings.risk_dir), self.encoder,
+                            index_dir=self.settings.risk_dir / "index")
 
     @cached_property
     def dialog_services(self) -> DialogServices:
         s = self.settings
-        return DialogServices(self.catalogs, self.city, Retention(s.session_idle_minutes, s.unfollowed_profile_days),
+        return DialogServices(self.catalogs, self.city,
+                              Retention(s.session_idle_minutes, s.unfollowed_profile_days, s.transcript_retention_days),
                               self.answers)
+
+    @cached_property
+    def handoff(self) -> HandoffQueue:
+        return HandoffQueue(self.redis, self.settings.key_prefix)
+
+    @cached_property
+    def transcripts(self) -> Transcripts:
+        return Transcripts(self.redis, self.settings.key_prefix, retention_days=self.settings.transcript_retention_days)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.redis, self.settings.key_prefix, retention_days=self.settings.audit_retention_days)
+
+    @cached_property
+    def staff_desk(self) -> StaffDesk:
+        return StaffDesk(self.handoff, self.transcripts, self.audit, self.line, self.users, self.dialog_services,
+                         last_messages=self.settings.handoff_last_messages)
 
     @cached_property
     def line(self) -> LineClient:
@@ -78,19 +112,24 @@ class Runtime:
     def conversations(self) -> Conversations:
         from dialogs import build_router
 
-        return Conversations(self.users, self.messenger, self.line, build_router(), self.dialog_services)
+        return Conversations(self.users, self.messenger, self.line, build_router(), self.dialog_services,
+                             handoff=self.handoff, transcripts=self.transcripts, audit=self.audit, risk=self.risk)
 
     def warm_up(self) -> None:
-        """Load what the first message would otherwise wait for: the catalogs and the FAQ index."""
+        """Load what the first message would otherwise wait for: the catalogs, the FAQ index, the
+        risk examples."""
         self.conversations
         self.answers.rank("warm up")
+        self.risk.check("warm up")
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.conversations.handle, max_attempts=self.settings.max_event_attempts,
                       name=name)
 
     def scheduler(self) -> Scheduler:
-        return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3))
+        jobs = [Job("transcript retention", 3600, self.transcripts.sweep),
+                Job("audit retention", 3600, self.audit.sweep)]
+        return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3), jobs=jobs)
 
     def close(self) -> None:
         if "line" in self.__dict__:

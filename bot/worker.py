@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import redis
@@ -133,18 +134,38 @@ class Worker:
         return min(60_000, 500 * 2 ** (attempts - 1))
 
 
-class Scheduler:
-    """Periodic jobs: for now, handing back the chats of workers that stopped renewing."""
+@dataclass
+class Job:
+    """A periodic job. Jobs are idempotent, so two schedulers running them do no harm."""
 
-    def __init__(self, queue: EventQueue, *, every_s: float = 1.0):
+    name: str
+    every_s: float
+    run: Callable[[], object]
+    next_at: float = 0.0
+
+
+class Scheduler:
+    """Hands back the chats of workers that stopped renewing, and runs periodic jobs
+    (transcript retention, reminders…)."""
+
+    def __init__(self, queue: EventQueue, *, every_s: float = 1.0, jobs: list[Job] | None = None):
         self.queue = queue
         self.every_s = every_s
+        self.jobs = jobs or []
 
     def tick(self) -> None:
         reclaimed = self.queue.reclaim_expired()
         if reclaimed:
             log.warning("reclaimed %d chat(s) from workers that stopped: %s", len(reclaimed),
                         ", ".join(reclaimed[:5]))
+        now = time.monotonic()
+        for job in self.jobs:
+            if now >= job.next_at:
+                job.next_at = now + job.every_s
+                try:
+                    job.run()
+                except Exception:  # one failing job must not stop the others or the reclaiming
+                    log.exception("scheduler job %s failed; next try in %.0f s", job.name, job.every_s)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

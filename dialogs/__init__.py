@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import faq, language, menu, person, privacy
+from dialogs import faq, handoff, language, menu, privacy
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -24,14 +24,16 @@ COMMANDS = (
     Command("menu", N_("メニュー|めにゅー|menu|もどる|最初から"), menu.show_menu),
     Command("language", N_("言語|げんご|language|言葉|ことば"), language.open_language),
     Command("person", N_("人と話したい|ひとと話したい|担当者|相談員|職員と話したい|talk to a person"),
-            person.talk_to_person),
+            handoff.talk_to_person, within=True),
+    Command("delete", N_("データを削除|データを消して|わたしのデータを消して|記録を消して|delete my data"),
+            privacy.confirm_delete),
     Command("cancel", N_("キャンセル|きゃんせる|やめる|中止|cancel|stop"), menu.cancel),
 )
 
 
 def build_router() -> Router:
     return Router(
-        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG),
+        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG, handoff.DIALOG),
         commands=COMMANDS,
         on_follow=greet,
         idle=idle,

@@ -7,7 +7,8 @@ blanks: `Window.contact_lines` leaves them out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, time
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,29 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class StaffHours:
+    """When staff read the queue (Asia/Tokyo). Empty when the city has not said: the bot then
+    promises no time."""
+
+    weekly: tuple[tuple[tuple[time, time], ...], ...] = ((),) * 7   # Monday first
+    closed_dates: tuple[date, ...] = ()
+    close_on_national_holidays: bool = True
+
+    @property
+    def known(self) -> bool:
+        return any(self.weekly)
+
+
+@dataclass(frozen=True)
+class SafetyLine:
+    """A number the city adds to a risk category's safety reply (beyond 110, 119, 189, #8000)."""
+
+    category: str
+    label: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class City:
     id: str
     name: str
@@ -45,6 +69,8 @@ class City:
     windows: tuple[Window, ...]
     categories: tuple[Category, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
+    staff_hours: StaffHours = field(default_factory=StaffHours)
+    safety_lines: tuple[SafetyLine, ...] = ()
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         for entry in self.faq:

@@ -18,6 +18,7 @@ from dialogs.messages import Message
 POSTBACK_VERSION = "1"
 _SEP = "|"
 MAX_POSTBACK_DATA = 300
+MAX_COMMAND_SENTENCE = 40  # a longer message is a question to answer, not a command
 
 
 def N_(message: str) -> str:
@@ -76,12 +77,22 @@ class Session:
     data: Mapping = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HandoffRequest:
+    """Put this conversation in front of staff (bot.handoff does it after the turn)."""
+
+    reason: str                    # asked | faq_failed | risk:<category>
+
+
 @dataclass
 class Turn:
     replies: list[Message] = field(default_factory=list)
     state: str = ""                # the state to wait in; empty returns to idle
     data: dict = field(default_factory=dict)
     profile: dict = field(default_factory=dict)  # changes to keep: language, consent
+    handoff: HandoffRequest | None = None
+    withdraw_handoff: bool = False  # the user takes back a request no one has claimed
+    forget_user: bool = False       # delete everything kept about the user (confirmed by them)
 
 
 class Services(Protocol):
@@ -99,6 +110,10 @@ class Services(Protocol):
 
     @property
     def answers(self): ...  # .find(text) -> dialogs.faq.Found
+
+    def availability(self): ...  # when staff read messages: .known, .open_now, .next_open
+
+    def format_when(self, moment, language: str) -> str: ...  # a date and time, as said in `language`
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,7 @@ class Command:
     name: str
     words: str
     handler: Handler
+    within: bool = False  # also when said inside a longer message ("I want to talk to a person")
 
 
 def normalize(text: str) -> str:
@@ -198,7 +214,12 @@ class Router:
         return self._phrases
 
     def command_for_text(self, text: str, services: Services) -> Command | None:
-        name = self.phrases(services).get(normalize(text))
+        said = normalize(text)
+        phrases = self.phrases(services)
+        name = phrases.get(said)
+        if name is None and len(said) <= MAX_COMMAND_SENTENCE:
+            name = next((name for phrase, name in phrases.items()
+                         if len(phrase) >= 4 and self.commands[name].within and phrase in said), None)
         return self.commands.get(name) if name else None
 
     def waiting_in(self, session: Session) -> tuple[Dialog, tuple[Tap | Otherwise, ...]] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from dialogs import handoff
 from dialogs.city import FaqEntry
 from dialogs.engine import Context, Dialog, Turn
 from dialogs.languages import BY_CODE
@@ -12,6 +13,7 @@ from dialogs.messages import Action, Text
 from dialogs.person import contact_text
 
 MAX_LISTED = 12  # quick replies: leave room for "menu"
+MISSES_BEFORE_HANDOFF = 2  # questions in a row the FAQ could not answer before a person takes over
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ def answer(ctx: Context) -> Turn:
         turn = Turn(replies=[Text("\n".join(lines), quick_replies=tuple(entry_button(ctx, e) for e in entries[:3]) + (
             Action(label=person, postback=ctx.button("person"), display_text=person),
             *menu_buttons(ctx)[2:]))])
+    elif int(ctx.session.data.get("faq_misses", 0)) + 1 >= MISSES_BEFORE_HANDOFF:
+        turn = handoff.faq_failed(ctx, _("ごめんなさい、今度も答えが見つかりませんでした。"))
     else:
         topics = _("よくある質問")
         person = _("人と話したい")
@@ -112,6 +116,7 @@ def answer(ctx: Context) -> Turn:
             quick_replies=(Action(label=topics, postback=ctx.button("faq.browse"), display_text=topics),
                            Action(label=person, postback=ctx.button("person"), display_text=person),
                            *menu_buttons(ctx)[2:]))])
+        # Kept across turns (saved with the idle state) so two misses in a row hand over.
         turn.data["faq_misses"] = int(ctx.session.data.get("faq_misses", 0)) + 1
     if switched:
         # Offer to keep this language, on the last message so that its buttons stay visible.

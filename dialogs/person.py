@@ -1,11 +1,9 @@
-"""Talking to a person: where to reach the city's staff, and the numbers for an emergency."""
+"""Where to reach the city's staff in person."""
 
 from __future__ import annotations
 
 from dialogs.city import Window
-from dialogs.engine import Context, Turn
-from dialogs.menu import menu_buttons
-from dialogs.messages import Action, Text
+from dialogs.engine import Context
 
 
 def contact_text(ctx: Context, window: Window) -> str:
@@ -18,21 +16,3 @@ def contact_text(ctx: Context, window: Window) -> str:
     if window.hours:
         lines.append(_("受付時間: {hours}").format(hours=_(window.hours)))
     return "\n".join(lines)
-
-
-def talk_to_person(ctx: Context) -> Turn:
-    _ = ctx._
-    window = ctx.services.city.main_window
-    text = "\n\n".join((
-        contact_text(ctx, window),
-        _("子どもの命や安全が心配なときは、すぐに電話してください。\n"
-          "・事件や危険: 110\n・急な病気やけが: 119\n"
-          "・虐待かもと思ったら: 189（無料・24時間・名前を言わなくても大丈夫です）"),
-    ))
-    calls = (
-        Action(label=_("110に電話"), uri="tel:110"),
-        Action(label=_("119に電話"), uri="tel:119"),
-        Action(label=_("189に電話"), uri="tel:189"),
-    )
-    phone = (Action(label=_("窓口に電話"), uri=f"tel:{window.phone}"),) if window.phone else ()
-    return Turn(replies=[Text(text, quick_replies=phone + calls + menu_buttons(ctx))])

@@ -11,12 +11,14 @@ def notice(ctx: Context) -> str:
     retention = ctx.services.retention
     return ctx._(
         "個人情報の扱いについて\n"
-        "・保存するもの: 選んだ言語と、このお知らせへの回答です。\n"
-        "・期間: 友だちの間は保存します。ブロックすると{days}日後に消します。"
+        "・保存するもの: 選んだ言語、このお知らせへの回答、同意した場合は会話の記録です。\n"
+        "・期間: 会話の記録は{transcript_days}日で消します。ブロックすると、設定は{days}日後に消します。"
         "会話の途中の状態は{minutes}分で消えます。\n"
-        "・見る人: {city}の担当職員だけです。"
+        "・見る人: {city}の担当職員だけです。\n"
+        "・職員につないだ会話と、命や安全にかかわるメッセージは、同意がなくても記録して職員が読みます。\n"
+        "・「データを削除」と送ると、いつでもすべて消せます。"
     ).format(days=retention.unfollowed_profile_days, minutes=retention.session_idle_minutes,
-             city=ctx._(ctx.services.city.name))
+             transcript_days=retention.transcript_days, city=ctx._(ctx.services.city.name))
 
 
 def ask_consent(ctx: Context, lead: str | None = None) -> Turn:
@@ -94,6 +96,35 @@ def keep(ctx: Context) -> Turn:
     return main_menu(ctx, ctx._("同意はそのままです。"))
 
 
+def confirm_delete(ctx: Context) -> Turn:
+    """'Delete my data', in any language: confirmed first, since it cannot be undone."""
+    _ = ctx._
+    state = DIALOG.state("deleting")
+    return Turn(
+        replies=[Buttons(
+            text=_("このトークの記録と設定をすべて消します。元にはもどせません。消しますか？"),
+            alt_text=_("データを削除しますか？"),
+            actions=(
+                Action(label=_("はい、消す"), postback=ctx.button("privacy.delete.yes", state=state),
+                       display_text=_("はい、消す")),
+                Action(label=_("いいえ"), postback=ctx.button("privacy.delete.no", state=state),
+                       display_text=_("いいえ")),
+            ),
+        )],
+        state=state,
+    )
+
+
+def delete(ctx: Context) -> Turn:
+    turn = Turn(replies=[Text(ctx._("記録と設定をすべて消しました。また話しかけてくれれば、最初からご案内します。"))])
+    turn.forget_user = True
+    return turn
+
+
+def keep_data(ctx: Context) -> Turn:
+    return main_menu(ctx, ctx._("何も消していません。"))
+
+
 def reask(ctx: Context) -> Turn:
     return ask_consent(ctx)
 
@@ -106,6 +137,8 @@ DIALOG = Dialog(
         "shown": (Tap("privacy.withdraw", confirm_withdraw),),
         "withdrawing": (Tap("privacy.withdraw.yes", withdraw), Tap("privacy.withdraw.no", keep),
                         Otherwise(confirm_withdraw)),
+        "deleting": (Tap("privacy.delete.yes", delete), Tap("privacy.delete.no", keep_data),
+                     Otherwise(confirm_delete)),
     },
     anytime={"consent.yes": agree, "consent.no": decline, "privacy": open_privacy},
 )

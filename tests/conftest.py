@@ -71,6 +71,7 @@ def settings(redis_url, redis_client, fake_line_server, data_dir):
         line_timeout_s=5.0,
         lease_s=30.0,
         content_dir=Path(__file__).resolve().parent.parent / "content" / "ayase",
+        risk_dir=Path(__file__).resolve().parent.parent / "content" / "risk",
     )
 
 

@@ -175,6 +175,10 @@ def test_global_commands_work_in_every_language_from_any_state(router, services,
                 assert turn is not None, (code, phrase)
                 if command.name == "language":
                     assert turn.state == "lang.choose", (code, phrase, expected)
+                elif command.name == "delete":
+                    assert turn.state == "privacy.deleting" and not turn.forget_user, (code, phrase)
+                elif command.name == "person":
+                    assert turn.handoff is not None, (code, phrase)
                 else:
                     assert turn.state == "", (code, phrase, state)
 
@@ -205,9 +209,41 @@ def every_turn(router, services, code):
     for action in ("privacy.withdraw.yes", "privacy.withdraw.no"):
         yield tap(router, services, s("privacy.withdrawing"), Postback(action, state="privacy.withdrawing").encode())
     yield say(router, services, s(), "こんにちは")
+    yield say(router, services, s(), "データを削除")
+    for action in ("privacy.delete.yes", "privacy.delete.no"):
+        yield tap(router, services, s("privacy.deleting"), Postback(action, state="privacy.deleting").encode())
+    yield tap(router, services, s(), Postback("handoff.back").encode())
+    yield from handoff_turns(services, code)
     yield say(router, services, s("lang.choose"), "???")
     yield say(router, services, s("privacy.consent", None), "???")
     yield tap(router, services, s(), "garbage")
+
+
+def handoff_turns(services, code):
+    """The safety replies and handoff notices, at every hour: unknown hours, open, closed."""
+    from dataclasses import replace
+    from datetime import datetime, time
+
+    from bot.staff_hours import TOKYO
+    from dialogs import handoff, safety
+    from dialogs.city import SafetyLine, StaffHours
+    from dialogs.engine import Context
+
+    weekly = (((time(8, 30), time(17, 15)),),) * 5 + ((), ())
+    lines = tuple(SafetyLine(c, "DV相談", "0120-000-000") for c in safety.ADVICE)
+    window = replace(services.city.main_window, phone="0467-00-0000")
+    city = replace(services.city, staff_hours=StaffHours(weekly), safety_lines=lines, windows=(window,))
+    for moment in (datetime(2026, 11, 27, 21, 0, tzinfo=TOKYO), datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)):
+        timed = DialogServices(services.catalogs, city, services.retention, services.answers, clock=lambda: moment)
+        for svc in (services, timed):
+            ctx = Context(Inbound("text", "U1", "x"), Session("U1", code), svc, code)
+            for category in safety.ADVICE:
+                yield safety.reply(ctx, category)
+            yield handoff.talk_to_person(ctx)
+            yield handoff.faq_failed(ctx, "…")
+            yield handoff.waiting_notice(ctx, can_withdraw=True)
+            yield handoff.cannot_withdraw(ctx)
+            yield handoff.released(ctx)
 
 
 @pytest.mark.parametrize("code", CODES)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,9 +140,21 @@ class Encoder:
         threadpool_limits(1, user_api="blas")
         self.index_dir = index_dir
         self.cache_dir = cache_dir
+        self._recent: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
-    def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query([self.truncate(text)]), dtype=np.float32)[0]
+    def query(self, text: str, *, fresh: bool = False) -> np.ndarray:
+        """A message's vector; the risk check and the FAQ ask for the same text, so it is kept."""
+        text = self.truncate(text)
+        with self._lock:
+            vector = None if fresh else self._recent.get(text)
+        if vector is None:
+            vector = np.asarray(self._model.query([text]), dtype=np.float32)[0]
+            with self._lock:
+                if len(self._recent) >= 256:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[text] = vector
+        return vector
 
     def truncate(self, text: str) -> str:
         """The longest start of `text` within MAX_EMBEDDED_TOKENS (counting tokens costs ≈20 µs)."""
@@ -157,31 +170,36 @@ class Encoder:
                 high = middle - 1
         return text[:low]
 
-    def filename(self, texts: list[str]) -> str:
+    def filename(self, texts: list[str], kind: str = "faq") -> str:
         digest = hashlib.sha256("\n".join([self.name, *texts]).encode()).hexdigest()[:24]
-        return f"faq-e5-{digest}.npy"
+        return f"{kind}-e5-{digest}.npy"
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, as_queries: bool = False) -> np.ndarray:
         started = time.monotonic()
-        vectors = np.vstack([np.asarray(self._model.passage(texts[i:i + 64]), dtype=np.float32)
+        encode = self._model.query if as_queries else self._model.passage
+        vectors = np.vstack([np.asarray(encode(texts[i:i + 64]), dtype=np.float32)
                              for i in range(0, len(texts), 64)]) if texts else np.zeros((0, 384), np.float32)
-        log.info("embedded %d FAQ texts in %.1f s", len(texts), time.monotonic() - started)
+        log.info("embedded %d texts in %.1f s", len(texts), time.monotonic() - started)
         return vectors
 
-    def passages(self, texts: list[str]) -> np.ndarray:
-        name = self.filename(texts)
-        for folder in (self.index_dir, self.cache_dir):
+    def stored(self, texts: list[str], *, kind: str = "faq", as_queries: bool = False,
+               index_dir: Path | None = None) -> np.ndarray:
+        name = self.filename(texts, kind)
+        for folder in (index_dir or self.index_dir, self.cache_dir):
             path = folder / name if folder else None
             if path is not None and path.exists():
                 try:
                     return np.load(path).astype(np.float32)
                 except (OSError, ValueError):
                     log.warning("unreadable embeddings in %s; computing them again", path)
-        log.info("no stored embeddings for this FAQ (run `python -m bot index`); computing them")
-        vectors = self.embed(texts)
+        log.info("no stored %s embeddings (run `python -m bot index`); computing them", kind)
+        vectors = self.embed(texts, as_queries=as_queries)
         if self.cache_dir is not None:
             save(self.cache_dir / name, vectors)
         return vectors
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.stored(texts)
 
 
 def save(path: Path, vectors: np.ndarray) -> None:
@@ -191,14 +209,18 @@ def save(path: Path, vectors: np.ndarray) -> None:
     tmp.replace(path)
 
 
-def write_index(city: City, translator, index_dir: Path) -> Path:
+def write_index(city: City, translator, index_dir: Path, encoder: Encoder | None = None) -> Path:
     """Store the FAQ's passage vectors in the content pack, replacing older ones."""
-    encoder = Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
-    texts = [d.text for d in build_documents(city, translator)]
-    path = Path(index_dir) / encoder.filename(texts)
+    encoder = encoder or Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
+    return store_vectors(encoder, [d.text for d in build_documents(city, translator)], Path(index_dir), "faq")
+
+
+def store_vectors(encoder: Encoder, texts: list[str], index_dir: Path, kind: str, *,
+                  as_queries: bool = False) -> Path:
+    path = index_dir / encoder.filename(texts, kind)
     if not path.exists():
-        save(path, encoder.embed(texts))
-    for old in Path(index_dir).glob("faq-e5-*.npy"):
+        save(path, encoder.embed(texts, as_queries=as_queries))
+    for old in index_dir.glob(f"{kind}-e5-*.npy"):
         if old != path:
             old.unlink()
     return path
@@ -249,17 +271,20 @@ class FaqMatcher:
         text = " ".join(text.split())[:MAX_QUERY_CHARS]
         if not text or not self.documents:
             return Ranking([], self.thresholds)
-        ranked = self._ranked(text) if cached else self._ranked.__wrapped__(self, text)
+        ranked = self._ranked(text) if cached else self._rank_now(text, fresh=True)
         candidates = list(ranked[:k])
         return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
 
     @lru_cache(maxsize=4096)  # the same words (a retyped command, a common question) ranked once
     def _ranked(self, text: str) -> tuple[Candidate, ...]:
+        return self._rank_now(text)
+
+    def _rank_now(self, text: str, *, fresh: bool = False) -> tuple[Candidate, ...]:
         query = self._ngrams.transform([text])
         # Only the documents' columns of the query's own n-grams take part (column-major storage).
         ngram = self._per_entry(self._doc_ngrams[:, query.indices] @ query.data)
         if self.encoder is not None:
-            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
+            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text, fresh=fresh))
             scores = (semantic + self.NGRAM_WEIGHT * ngram) / (1 + self.NGRAM_WEIGHT)
         else:
             scores = ngram
@@ -267,14 +292,19 @@ class FaqMatcher:
         return tuple(Candidate(self.entry_ids[i], round(float(scores[i]), 4)) for i in order)
 
 
+def load_encoder(index_dir: Path | None = None, cache_dir: Path | None = None, threads: int = 1) -> Encoder | None:
+    try:
+        return Encoder(index_dir, cache_dir, threads=threads)
+    except Exception as exc:  # no wheel for this platform, a broken install: fall back, loudly
+        log.warning("the embedding model could not load (%s): FAQ matching and the risk check run "
+                    "on n-grams and keywords only", exc)
+        return None
+
+
 def build_matcher(city: City, translator, *, index_dir: Path | None = None, cache_dir: Path | None = None,
-                  semantic: bool = True, threads: int = 1) -> FaqMatcher:
+                  semantic: bool = True, threads: int = 1, encoder: Encoder | None = None) -> FaqMatcher:
     documents = build_documents(city, translator)
-    encoder = None
-    if semantic:
-        try:
-            encoder = Encoder(index_dir, cache_dir, threads=threads)
-        except Exception as exc:  # no wheel for this platform, a broken install: fall back, loudly
-            log.warning("the embedding model could not load (%s): FAQ matching runs on n-grams only", exc)
-    return FaqMatcher(documents, encoder)
+    if encoder is None and semantic:
+        encoder = load_encoder(index_dir, cache_dir, threads)
+    return FaqMatcher(documents, encoder if semantic else None)
 

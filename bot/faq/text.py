@@ -5,12 +5,12 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
 
 
 def fold(text: str) -> str:
     """Width, case, katakana→hiragana, spacing: the same words typed differently fold alike."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_KATAKANA_TO_HIRAGANA)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(KATAKANA_TO_HIRAGANA)
     return " ".join(text.split())
 
 

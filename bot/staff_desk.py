@@ -1,0 +1,130 @@
+"""What staff do with handed-over conversations: the service the console calls.
+
+List the queue (most urgent, then longest waiting), claim a conversation (one staff member at
+a time), read its transcript, answer, keep private notes, and hand it back to the bot. Every
+step is in the audit log. Answers go out as pushes with retry keys, so a retried or
+double-submitted answer reaches the parent once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from bot import line_limits, render
+from bot.conversation import DialogServices
+from bot.handoff import Case, HandoffQueue
+from bot.line import LineApiError, LineClient
+from bot.sessions import UserStore
+from bot.transcripts import AuditLog, Entry, Transcripts
+from dialogs import handoff as handoff_dialog
+from dialogs.engine import Context, Inbound, Session
+
+log = logging.getLogger(__name__)
+
+_STAFF_NAMESPACE = uuid.UUID("1f0a7c4e-5b7d-4d0e-9a51-6d1c2f3b8e90")
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    case: Case
+    waiting_s: int
+    last: list[Entry]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status: str          # claimed | taken | gone | sent | not_holder | empty | too_long | line_error | released | noted
+    holder: str = ""
+    detail: str = ""
+
+
+class StaffDesk:
+    def __init__(self, handoff: HandoffQueue, transcripts: Transcripts, audit: AuditLog, line: LineClient,
+                 users: UserStore, services: DialogServices, *, last_messages: int = 5):
+        self.handoff = handoff
+        self.transcripts = transcripts
+        self.audit = audit
+        self.line = line
+        self.users = users
+        self.services = services
+        self.last_messages = last_messages
+
+    def queue(self) -> list[QueueItem]:
+        now = time.time()
+        return [QueueItem(case, int(now - case.since_ms / 1000),
+                          self.transcripts.read(case.user_id, last=self.last_messages))
+                for case in self.handoff.cases()]
+
+    def claim(self, staff: str, user_id: str) -> Outcome:
+        status, holder = self.handoff.claim(user_id, staff)
+        if status == "claimed":
+            self.audit.record(staff, "claimed", user_id)
+        return Outcome(status == "claimed", status, holder)
+
+    def transcript(self, staff: str, user_id: str) -> list[Entry]:
+        self.audit.record(staff, "read", user_id)
+        return self.transcripts.read(user_id)
+
+    def send(self, staff: str, user_id: str, text: str, *, message_id: str) -> Outcome:
+        """An answer from staff, pushed with a retry key derived from the console's message id."""
+        text = text.strip()
+        if not text:
+            return Outcome(False, "empty")
+        if line_limits.utf16_units(text) > MAX_TEXT:
+            return Outcome(False, "too_long", detail=f"≤ {MAX_TEXT}")
+        case = self.handoff.case(user_id)
+        if case is None:
+            return Outcome(False, "gone")
+        if case.holder != staff:
+            return Outcome(False, "not_holder", case.holder)
+        retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"staff:{user_id}:{message_id}"))
+        try:
+            self.line.push(user_id, [{"type": "text", "text": text}], retry_key)
+        except LineApiError as exc:
+            log.warning("staff answer to %s not sent: %s", user_id, exc)
+            return Outcome(False, "line_error", detail=str(exc.status or exc))
+        # The push above is idempotent by its retry key; recording is made so by this marker.
+        if self.handoff.redis.set(f"{self.handoff.prefix}:staff-message:{retry_key}", 1, nx=True, ex=7 * 24 * 3600):
+            self.transcripts.append(user_id, "staff", text, staff=staff, entry_id=f"staff:{message_id}")
+            self.handoff.touch(user_id)
+            self.audit.record(staff, "answered", user_id)
+        return Outcome(True, "sent", staff)
+
+    def note(self, staff: str, user_id: str, text: str) -> Outcome:
+        """A private note for colleagues; never sent to the parent."""
+        text = text.strip()
+        if not text:
+            return Outcome(False, "empty")
+        self.transcripts.append(user_id, "note", text, staff=staff)
+        self.audit.record(staff, "noted", user_id)
+        return Outcome(True, "noted", staff)
+
+    def release(self, staff: str, user_id: str, *, force: bool = False) -> Outcome:
+        """Hand the conversation back to the bot; the parent is told so in their language."""
+        case = self.handoff.case(user_id)
+        if case is None:
+            return Outcome(False, "gone")
+        if case.holder != staff and not force:
+            return Outcome(False, "not_holder", case.holder)
+        profile, _ = self.users.load(user_id)
+        language = profile.language if profile.exists else case.language
+        ctx = Context(Inbound(kind="other", user_id=user_id), Session(user_id, language), self.services, language)
+        messages = render.messages(handoff_dialog.released(ctx).replies)
+        retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"release:{user_id}:{case.since_ms}"))
+        try:
+            self.line.push(user_id, messages, retry_key)
+        except LineApiError as exc:
+            log.warning("release notice to %s not sent: %s", user_id, exc)
+            return Outcome(False, "line_error", case.holder, str(exc.status or exc))
+        status, holder = self.handoff.release(user_id, staff, force=force)
+        if status != "released":
+            return Outcome(False, status, holder)
+        self.transcripts.append(user_id, "bot", render.summary(messages), kind="released", staff=staff)
+        self.users.save(user_id, state="", data={}, profile_changes={})
+        self.audit.record(staff, "released", user_id, "forced" if force and holder != staff else "")
+        return Outcome(True, "released", holder)

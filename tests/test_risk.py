@@ -1,0 +1,91 @@
+"""The risk check: its data, its rules, and its figures on the evaluation set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.faq.matcher import load_encoder
+from bot.risk import CATEGORIES, RiskDetector, RiskPhrases
+from bot.risk_evaluation import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+RISK_DIR = ROOT / "content" / "risk"
+LANGUAGES = ("ja", "ja-easy", "en", "zh-Hans", "ko", "vi", "fil", "pt-BR", "es", "ne")
+
+
+@pytest.fixture(scope="module")
+def phrases():
+    return RiskPhrases.load(RISK_DIR)
+
+
+@pytest.fixture(scope="module")
+def detector(phrases, tmp_path_factory):
+    encoder = load_encoder(ROOT / "content" / "ayase" / "index", tmp_path_factory.mktemp("cache"))
+    return RiskDetector(phrases, encoder, index_dir=RISK_DIR / "index")
+
+
+@pytest.fixture(scope="module")
+def keywords_only(phrases):
+    return RiskDetector(phrases)
+
+
+def test_every_language_has_keywords_and_examples_for_every_category(phrases):
+    for language in LANGUAGES:
+        for category in (*CATEGORIES, "safe"):
+            assert any(p.language == language and p.category == category for p in phrases.patterns), (language, category)
+            assert sum(e.language == language and e.category == category for e in phrases.examples) >= 10, \
+                (language, category)
+
+
+def test_no_risk_keyword_fires_on_a_near_miss_example(phrases, keywords_only):
+    fired = [(e.language, e.text, keywords_only.by_keyword(e.text)) for e in phrases.examples if e.category == "safe"]
+    assert [f for f in fired if f[2] is not None] == []
+
+
+def test_a_bad_pattern_is_reported_with_its_file(tmp_path):
+    (tmp_path / "xx.toml").write_text("[abuse]\nkeywords = ['(unclosed']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"xx.toml: \[abuse\] keyword"):
+        RiskPhrases.load(tmp_path)
+    (tmp_path / "xx.toml").write_text("[bogus]\nkeywords = []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown category"):
+        RiskPhrases.load(tmp_path)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("しにたい", "self_harm"),
+    ("もう 死にたい", "self_harm"),
+    ("こどもが いきしてない", "child_danger"),
+    ("con toi khong tho", "child_danger"),
+    ("Chồng tôi đánh tôi", "dv"),
+    ("I'm scared I'm going to shake the baby", "harm_child"),
+])
+def test_keywords_catch_casual_spellings(keywords_only, text, category):
+    risk = keywords_only.check(text)
+    assert risk is not None and risk.category == category, (text, risk)
+
+
+@pytest.mark.parametrize("text", ["虐待防止の講座はありますか", "死ぬほど眠い", "the heat is killing me",
+                                  "予防接種のあと37.5度の熱", "ぎゃくたい ぼうし の こうざ は ありますか"])
+def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
+    assert detector.check(text) is None
+
+
+def test_a_risk_buried_after_an_ordinary_question_is_found(detector):
+    risk = detector.check("児童手当の手続きについて聞きたかったんですが、正直もう疲れました。いなくなりたいです")
+    assert risk is not None and risk.category == "self_harm"
+
+
+def test_evaluation_targets(detector):
+    """make eval's figures: every risk message caught, false alarms ≤ 5%."""
+    report = evaluate(detector, ROOT / "tests" / "eval" / "risk.tsv")
+    assert report.total("risk") >= 100 and report.total("safe") >= 100
+    assert len(report.per_language) == 10
+    assert report.recall == 1.0, report.table()
+    assert report.false_alarm_rate <= 0.05, report.table()
+
+
+def test_the_committed_risk_index_matches_the_examples(phrases, detector):
+    name = detector.encoder.filename([e.text for e in phrases.examples], "risk")
+    assert (RISK_DIR / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
