@@ -89,3 +89,15 @@ def test_evaluation_targets(detector):
 def test_the_committed_risk_index_matches_the_examples(phrases, detector):
     name = detector.encoder.filename([e.text for e in phrases.examples], "risk")
     assert (RISK_DIR / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
+
+
+def test_match_command_shows_the_risk(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bot", "match", "もう しにたい"], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "BOT_DATA_DIR": str(tmp_path),
+                                                              "HF_HUB_OFFLINE": "1"}).stdout
+    risk = json.loads(out)["risk"]
+    assert risk["category"] == "self_harm" and risk["urgency"] == 0 and risk["via"] in ("keyword", "similar")
