@@ -20,7 +20,8 @@ from dialogs.city import Category, City, FaqEntry, SafetyLine, StaffHours, Windo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer")
+TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer", "age_group")
+TRANSLATED_LISTS = ("offers",)
 MAX_ANSWER = 600
 
 
@@ -157,6 +158,8 @@ def extract(fileobj, keywords, comment_tags, options):
             for key, value in node.items():
                 if key in TRANSLATED_FIELDS and isinstance(value, str) and value.strip():
                     yield value.strip()
+                elif key in TRANSLATED_LISTS and isinstance(value, list):
+                    yield from (v.strip() for v in value if isinstance(v, str) and v.strip())
                 else:
                     yield from walk(value)
         elif isinstance(node, list):

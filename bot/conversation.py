@@ -41,8 +41,9 @@ class DialogServices:
     answers, and when staff are at their desks."""
 
     def __init__(self, catalogs: Catalogs, city: City, retention: Retention, answers=None,
-                 clock: Callable[[], datetime] | None = None):
+                 clock: Callable[[], datetime] | None = None, bookings=None):
         self.catalogs = catalogs
+        self.bookings = bookings  # bot.booking_service.Bookings; None: booking is not offered
         self.city = city
         self.retention = retention
         self.answers = answers  # bot.faq.service.Answers

@@ -11,6 +11,9 @@ from bot.config import ConfigError, Settings
 from bot.content import load_city
 from bot.conversation import Conversations, DialogServices, Retention
 from bot.event_queue import EventQueue
+from bot.booking_jobs import Outbox, run_due
+from bot.booking_service import Bookings
+from bot.bookings import BookingStore, load_centers
 from bot.faq.matcher import Encoder, build_matcher, load_encoder
 from bot.handoff import HandoffQueue
 from bot.risk import RiskDetector, RiskPhrases
@@ -78,7 +81,20 @@ class Runtime:
         s = self.settings
         return DialogServices(self.catalogs, self.city,
                               Retention(s.session_idle_minutes, s.unfollowed_profile_days, s.transcript_retention_days),
-                              self.answers)
+                              self.answers, bookings=self.bookings)
+
+    @cached_property
+    def booking_store(self) -> BookingStore:
+        return BookingStore(self.redis, self.settings.key_prefix, load_centers(self.settings.content_dir))
+
+    @cached_property
+    def bookings(self) -> Bookings:
+        return Bookings(self.booking_store)
+
+    @cached_property
+    def booking_outbox(self) -> Outbox:
+        """Pushes about bookings (reminders, waitlist offers, closures) in each parent's language."""
+        return Outbox(self.line, self.dialog_services, lambda user_id: self.users.load(user_id)[0].language)
 
     @cached_property
     def handoff(self) -> HandoffQueue:
@@ -113,7 +129,8 @@ class Runtime:
         from dialogs import build_router
 
         return Conversations(self.users, self.messenger, self.line, build_router(), self.dialog_services,
-                             handoff=self.handoff, transcripts=self.transcripts, audit=self.audit, risk=self.risk)
+                             handoff=self.handoff, transcripts=self.transcripts, audit=self.audit, risk=self.risk,
+                             forget_hooks=(self.bookings.forget,))
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for: the catalogs, the FAQ index, the
@@ -128,7 +145,9 @@ class Runtime:
 
     def scheduler(self) -> Scheduler:
         jobs = [Job("transcript retention", 3600, self.transcripts.sweep),
-                Job("audit retention", 3600, self.audit.sweep)]
+                Job("audit retention", 3600, self.audit.sweep),
+                Job("booking offers and reminders", 30,
+                    lambda: run_due(self.booking_store, self.booking_outbox, self.bookings.clock()))]
         return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3), jobs=jobs)
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import faq, handoff, language, menu, privacy
+from dialogs import booking, faq, handoff, language, menu, privacy
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -16,6 +16,8 @@ def greet(ctx: Context) -> Turn:
 def idle(ctx: Context) -> Turn:
     """A message outside any conversation: a typed question gets looked up in the FAQ."""
     if ctx.inbound.kind == "text":
+        if booking.wants_booking(ctx):
+            return booking.start(ctx)
         return faq.answer(ctx)
     return menu.idle(ctx)
 
@@ -33,7 +35,7 @@ COMMANDS = (
 
 def build_router() -> Router:
     return Router(
-        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG, handoff.DIALOG),
+        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG, handoff.DIALOG, booking.DIALOG),
         commands=COMMANDS,
         on_follow=greet,
         idle=idle,

@@ -9,6 +9,7 @@ from dialogs.messages import Action, Text
 ENTRIES: tuple[tuple[str, str], ...] = (
     ("faq.browse", N_("よくある質問")),
     ("person", N_("人と話したい")),
+    ("booking", N_("センターの予約")),
     ("privacy", N_("個人情報の扱い")),
     ("language", N_("🌐 言語 Language")),
 )
