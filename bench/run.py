@@ -638,6 +638,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n\n".join([details(measured), cpu_table(measured), "\n".join(notes_for(measured))]))
         return 0
     text = report(results["bot"], results["baseline"], args, elapsed)
+    from bench.bookings import measure_bookings
+
+    text += "\n\n## Bookings\n\n" + measure_bookings().line() + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text)
