@@ -18,6 +18,9 @@ from dialogs.centers import (TOKYO, Booking, BookingResult, BookingRules, Cancel
                              WaitlistResult)
 
 
+MAX_DAY_CHARS = 12
+
+
 class Bookings:
     def __init__(self, store: BookingStore, clock: Callable[[], datetime] | None = None):
         self.store = store
@@ -118,7 +121,11 @@ class Bookings:
 
     def format_day(self, day: date, language: str) -> str:
         noon = datetime.combine(day, time(12), TOKYO)   # noon: no time zone can move it to another day
-        return format_skeleton("MMMEd", noon, tzinfo=TOKYO, locale=babel_locale(language))
+        locale = babel_locale(language)
+        spelled = format_skeleton("MMMEd", noon, tzinfo=TOKYO, locale=locale)
+        # Days go on 20-character buttons: where the month's name makes it long ("qua., 23 de dez."),
+        # the numeric form ("qua., 23/12") leaves room for the seats left.
+        return spelled if len(spelled) <= MAX_DAY_CHARS else format_skeleton("MEd", noon, tzinfo=TOKYO, locale=locale)
 
     def format_time(self, moment: datetime, language: str) -> str:
         return format_skeleton("Hm", moment, tzinfo=TOKYO, locale=babel_locale(language))
