@@ -68,22 +68,28 @@ def open_privacy(ctx: Context) -> Turn:
     )
 
 
-def confirm_withdraw(ctx: Context) -> Turn:
+def _yes_or_no(ctx: Context, step: str, waiting_in: str, question: str, yes: str,
+               alt_text: str | None = None) -> Turn:
+    """A card asking to confirm `privacy.<step>`; its buttons work only while waiting for the answer."""
     _ = ctx._
-    state = DIALOG.state("withdrawing")
+    state = DIALOG.state(waiting_in)
     return Turn(
         replies=[Buttons(
-            text=_("同意をやめますか？"),
-            alt_text=_("同意をやめますか？"),
+            text=question,
+            alt_text=alt_text or question,
             actions=(
-                Action(label=_("はい、やめる"), postback=ctx.button("privacy.withdraw.yes", state=state),
-                       display_text=_("はい、やめる")),
-                Action(label=_("いいえ"), postback=ctx.button("privacy.withdraw.no", state=state),
+                Action(label=yes, postback=ctx.button(f"privacy.{step}.yes", state=state), display_text=yes),
+                Action(label=_("いいえ"), postback=ctx.button(f"privacy.{step}.no", state=state),
                        display_text=_("いいえ")),
             ),
         )],
         state=state,
     )
+
+
+def confirm_withdraw(ctx: Context) -> Turn:
+    _ = ctx._
+    return _yes_or_no(ctx, "withdraw", "withdrawing", _("同意をやめますか？"), _("はい、やめる"))
 
 
 def withdraw(ctx: Context) -> Turn:
@@ -99,20 +105,8 @@ def keep(ctx: Context) -> Turn:
 def confirm_delete(ctx: Context) -> Turn:
     """'Delete my data', in any language: confirmed first, since it cannot be undone."""
     _ = ctx._
-    state = DIALOG.state("deleting")
-    return Turn(
-        replies=[Buttons(
-            text=_("このトークの記録と設定をすべて消します。元にはもどせません。消しますか？"),
-            alt_text=_("データを削除しますか？"),
-            actions=(
-                Action(label=_("はい、消す"), postback=ctx.button("privacy.delete.yes", state=state),
-                       display_text=_("はい、消す")),
-                Action(label=_("いいえ"), postback=ctx.button("privacy.delete.no", state=state),
-                       display_text=_("いいえ")),
-            ),
-        )],
-        state=state,
-    )
+    return _yes_or_no(ctx, "delete", "deleting", _("このトークの記録と設定をすべて消します。元にはもどせません。消しますか？"),
+                      _("はい、消す"), _("データを削除しますか？"))
 
 
 def delete(ctx: Context) -> Turn:
