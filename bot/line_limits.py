@@ -29,7 +29,7 @@ def _action_problems(a: dict, where: str) -> list[str]:
     label = a.get("label", "")
     if not label or utf16_units(label) > MAX_ACTION_LABEL:
         found.append(f"{where}: label {label!r} is {utf16_units(label)} UTF-16 units (1–{MAX_ACTION_LABEL})")
-    if a["type"] == "postback":
+    if a["type"] in ("postback", "datetimepicker"):
         if len(a["data"]) > MAX_POSTBACK_DATA:
             found.append(f"{where}: postback data is {len(a['data'])} characters (≤{MAX_POSTBACK_DATA})")
         if len(a.get("displayText", "")) > MAX_DISPLAY_TEXT:

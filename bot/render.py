@@ -6,6 +6,10 @@ from dialogs.messages import Action, Buttons, Message, Text
 
 
 def action(a: Action) -> dict:
+    if a.date_picker is not None:
+        initial, earliest, latest = a.date_picker
+        return {"type": "datetimepicker", "label": a.label, "data": a.postback, "mode": "date",
+                "initial": initial, "min": earliest, "max": latest}
     if a.postback is not None:
         out = {"type": "postback", "label": a.label, "data": a.postback}
         if a.display_text:

@@ -23,7 +23,7 @@ from dialogs.messages import Action, Buttons, Text
 from dialogs.person import contact_text
 
 MAX_QUICK_REPLIES = 13
-DAYS_PER_PAGE = 10         # + "later days", back, stop = 13 quick replies
+DAYS_PER_PAGE = 9          # + calendar, "later days", back, stop = 13 quick replies
 MAX_CHILDREN_BUTTONS = 4
 MAX_CHILDREN = 20          # what the store accepts
 TYPED_CHILDREN = re.compile(r"(\d)(?:人|にん|children|child|kids|kid)?")
@@ -102,6 +102,9 @@ def days(ctx: Context, center_id: str, page: int = 0, lead: str | None = None) -
         choices.append(button(ctx, line, "booking.day", center_id, day.isoformat(), state=state))
     if len(found) > (page + 1) * DAYS_PER_PAGE:
         choices.append(button(ctx, _("もっと先の日"), "booking.center", center_id, str(page + 1), state=state))
+    first, last = found[0][0].isoformat(), found[-1][0].isoformat()
+    choices.append(Action(label=_("カレンダーで選ぶ"), postback=ctx.button("booking.pick", center_id, state=state),
+                          date_picker=(shown[0][0].isoformat(), first, last)))
     choices += [button(ctx, _("センターを選びなおす"), "booking.centers", state=state), stop_button(ctx)]
     return Turn(replies=[Text("\n".join(lines), quick_replies=tuple(choices))], state=state,
                 data={"center": center_id})
@@ -209,6 +212,17 @@ def on_day(ctx: Context) -> Turn:
     a = args(ctx)
     day = _day(a[1]) if len(a) > 1 else None
     return times(ctx, a[0], day) if day else start(ctx)
+
+
+def on_pick(ctx: Context) -> Turn:
+    """A day from LINE's date picker: its times, or the list of days if it has none."""
+    a = args(ctx)
+    day = _day(ctx.inbound.params.get("date", ""))
+    if not a:
+        return start(ctx)
+    if day is None or day not in {d for d, _seats in service(ctx).open_days(a[0])}:
+        return days(ctx, a[0], lead=ctx._("その日は予約できる時間がありません。ほかの日を選んでください。"))
+    return times(ctx, a[0], day)
 
 
 def on_slot(ctx: Context) -> Turn:
@@ -409,7 +423,7 @@ DIALOG = Dialog(
     entry=start,
     states={
         "center": (Tap("booking.center", on_center), Otherwise(reprompt)),
-        "day": (Tap("booking.day", on_day), Tap("booking.center", on_center), Tap("booking.centers", start),
+        "day": (Tap("booking.day", on_day), Tap("booking.pick", on_pick), Tap("booking.center", on_center), Tap("booking.centers", start),
                 Otherwise(reprompt)),
         "time": (Tap("booking.slot", on_slot), Tap("booking.center", on_center), Tap("booking.wait", on_wait),
                  Otherwise(reprompt)),

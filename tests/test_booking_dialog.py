@@ -332,6 +332,27 @@ def test_stop_and_menu_work_from_every_step(chat, runtime):
     assert "古くなった" in text(days)
 
 
+def test_the_calendar_picks_a_day(chat):
+    """LINE's date picker beside the list of days: a day with times opens them; another says so."""
+    parent = chat()
+    days = parent.tap(button(parent.tap(Postback("booking").encode()), "booking.center", "center-1"))
+    [picker] = [a for a in actions_in(days) if a["type"] == "datetimepicker"]
+    assert picker["mode"] == "date" and picker["min"] <= picker["initial"] <= picker["max"]
+
+    def pick(day: str) -> list[dict]:
+        event = parent.events.postback(parent.user, picker["data"])
+        event["postback"]["params"] = {"date": day}
+        return parent.send(event)
+
+    times = pick("2025-06-03")
+    assert parent.state == "booking.time" and button(times, "booking.slot")
+    parent.tap(button(times, "booking.center", "center-1"))            # back to the days
+    again = pick("2031-01-01")
+    assert parent.state == "booking.day"
+    assert text(again).startswith(parent.runtime.catalogs.translator("ja")(
+        "その日は予約できる時間がありません。ほかの日を選んでください。"))
+
+
 def test_typed_children_and_unexpected_words(chat):
     parent = chat("ja")
     days = parent.tap(button(parent.tap(Postback("booking").encode()), "booking.center", "center-1"))
@@ -524,7 +545,7 @@ def test_deleting_ones_data_frees_the_seat(chat, runtime, store):
     assert store.bookings_of(parent.user, NOW) == [] and store.slot(MORNING, NOW).booked == 0
 
 
-def test_days_come_ten_at_a_time(tmp_path, settings, clock):
+def test_days_come_nine_at_a_time_beside_the_calendar(tmp_path, settings, clock):
     daily = CENTERS_TOML.replace(
         "[[centers]]\nid = \"center-2\"", "\n".join(
             f'[[centers.templates]]\nweekday = "{d}"\nstart = "15:00"\nend = "16:00"\ncapacity = 4\n'
@@ -536,9 +557,10 @@ def test_days_come_ten_at_a_time(tmp_path, settings, clock):
         assert len(first.replies[0].quick_replies) == 13
         more = [a for a in first.replies[0].quick_replies if a.label == "もっと先の日"]
         later = booking.days(ctx, "center-1", int(Postback.decode(more[0].postback).args[1]))
-        # Today's times closed at 09:00: the first page is 6月3日…6月12日.
+        # Today's times closed at 09:00: the first page is 6月3日…6月11日.
         assert first.replies[0].quick_replies[0].label.startswith("6月3日")
-        assert later.replies[0].quick_replies[0].label.startswith("6月13日")
+        assert later.replies[0].quick_replies[0].label.startswith("6月12日")
+        assert [a.date_picker is not None for a in first.replies[0].quick_replies].count(True) == 1
     finally:
         rt.close()
 
