@@ -7,18 +7,14 @@ family by the LINE chat. (The store keeps a name for bookings made by staff or o
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Callable
 
-from babel.dates import format_skeleton, get_datetime_format
-
 from bot.bookings import BookingStore, Forgotten, parse_slot_id
-from bot.i18n import babel_locale
+from bot import dates
 from dialogs.centers import (TOKYO, Booking, BookingResult, BookingRules, CancelResult, Center, Offer, Slot,
                              WaitlistResult)
 
-
-MAX_DAY_CHARS = 12
 
 
 class Bookings:
@@ -120,19 +116,10 @@ class Bookings:
     # Said in the parent's language (やさしい日本語 as Japanese)
 
     def format_day(self, day: date, language: str) -> str:
-        noon = datetime.combine(day, time(12), TOKYO)   # noon: no time zone can move it to another day
-        locale = babel_locale(language)
-        spelled = format_skeleton("MMMEd", noon, tzinfo=TOKYO, locale=locale)
-        # Days go on 20-character buttons: where the month's name makes it long ("qua., 23 de dez."),
-        # the numeric form ("qua., 23/12") leaves room for the seats left.
-        return spelled if len(spelled) <= MAX_DAY_CHARS else format_skeleton("MEd", noon, tzinfo=TOKYO, locale=locale)
+        return dates.format_day(day, language)
 
     def format_time(self, moment: datetime, language: str) -> str:
-        return format_skeleton("Hm", moment, tzinfo=TOKYO, locale=babel_locale(language))
+        return dates.format_time(moment, language)
 
     def format_when(self, moment: datetime, language: str) -> str:
-        """Day and time joined as the locale joins them (no CLDR skeleton has both with a weekday)."""
-        moment = moment.astimezone(TOKYO)
-        pattern = str(get_datetime_format("medium", locale=babel_locale(language)))
-        return pattern.replace("{1}", self.format_day(moment.date(), language)).replace(
-            "{0}", self.format_time(moment, language))
+        return dates.format_when(moment, language)

@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from babel import Locale
-from babel.dates import format_skeleton, format_time
 
-from bot import render
+from bot import dates, render
 from bot.event_queue import QueuedEvent
 from bot.i18n import Catalogs
 from bot.line import LineClient, Messenger
 from bot.handoff import Case, HandoffQueue
-from bot.i18n import babel_locale
 from bot.risk import Risk, RiskDetector
 from bot.sessions import UserStore
 from bot.staff_hours import TOKYO, Availability, availability
@@ -59,12 +56,7 @@ class DialogServices:
         return availability(self.city.staff_hours, self.clock())
 
     def format_when(self, moment: datetime, language: str) -> str:
-        """'11月30日(月) 8:30', 'Mon, Nov 30, 8:30 AM'…: a day and time as the language says them."""
-        locale = Locale.parse(babel_locale(language))
-        moment = moment.astimezone(TOKYO)
-        day = format_skeleton("MMMEd", moment, locale=locale)
-        hour = format_time(moment, "short", locale=locale)
-        return locale.datetime_formats["short"].format(hour, day)
+        return dates.format_when(moment, language)
 
 
 def inbound_from(event: QueuedEvent, user_id: str) -> Inbound | None:
@@ -153,8 +145,9 @@ class Conversations:
                 turn = handoff_dialog.cannot_withdraw(self._context(inbound, session))
         if turn.handoff is not None:
             self.handoff.open(user_id, language=session.language, reason=turn.handoff.reason, notified=True)
-            self._record_inbound(event, inbound)  # from now on staff read it, with or without consent
-            keep = True
+            if not keep:
+                self._record_inbound(event, inbound)  # from now on staff read it, with or without consent
+                keep = True
         elif not turn.forget_user and case is None and self.handoff.in_human_mode(user_id):
             # Staff took the conversation while this turn was being worked out: they answer it.
             log.info("event %s: staff took over %s meanwhile; the bot's answer is not sent", event.id, user_id)

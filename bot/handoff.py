@@ -14,10 +14,11 @@ tag, so the queue works on Redis Cluster too.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import redis
+
+from bot.event_queue import now_ms
 
 URGENCY_NORMAL = 3   # a request for a person, the FAQ failing twice; risk categories are 0–2
 
@@ -118,9 +119,6 @@ class Case:
                    reasons=tuple(f.get("reasons", "").split()), claimed_at_ms=int(f.get("claimed_at", 0) or 0))
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
 
 class HandoffQueue:
     def __init__(self, client: redis.Redis, prefix: str):
@@ -184,6 +182,10 @@ class HandoffQueue:
 
     def changes(self) -> int:
         return int(self.redis.get(self._keys("")[2]) or 0)
+
+    def first_time(self, marker: str, ttl_s: int = 7 * 24 * 3600) -> bool:
+        """True the first time `marker` is seen: a staff answer submitted twice is recorded once."""
+        return bool(self.redis.set(f"{self.prefix}:{{ho}}:seen:{marker}", 1, nx=True, ex=ttl_s))
 
     def forget(self, user_id: str) -> None:
         keys = self._keys(user_id)

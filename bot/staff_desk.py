@@ -89,7 +89,7 @@ class StaffDesk:
             log.warning("staff answer to %s not sent: %s", user_id, exc)
             return Outcome(False, "line_error", detail=str(exc.status or exc))
         # The push above is idempotent by its retry key; recording is made so by this marker.
-        if self.handoff.redis.set(f"{self.handoff.prefix}:staff-message:{retry_key}", 1, nx=True, ex=7 * 24 * 3600):
+        if self.handoff.first_time(retry_key):
             self.transcripts.append(user_id, "staff", text, staff=staff, entry_id=f"staff:{message_id}")
             self.handoff.touch(user_id)
             self.audit.record(staff, "answered", user_id)

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import dataclass
 
 import redis
 
+from bot.event_queue import now_ms
+
 DAY_MS = 24 * 3600 * 1000
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)

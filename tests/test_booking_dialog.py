@@ -2,8 +2,8 @@
 Japanese, やさしい日本語 and English; the waitlist and its offers, reminders and closure notices
 pushed by the scheduler's jobs; every message within LINE's limits in every language.
 
-Until the lead wires bookings into bot.runtime, this file builds its own Runtime with the
-Bookings service and the booking dialog. Time travels by the bookings' clock only.
+The app's Runtime and router as they are wired (only the bookings' clock is the test's, for time
+travel), so a booking feature unplugged from the menu, the words or the scheduler fails here.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from bot import line_limits, render
-from bot.booking_jobs import Outbox, retry_key, run_due, tell_closure
+from bot.booking_jobs import retry_key, run_due, tell_closure
 from bot.booking_service import Bookings
-from bot.bookings import BookingStore, load_centers
-from bot.conversation import Conversations
+from bot.bookings import BookingStore
 from bot.runtime import Runtime
 from dialogs import booking, booking_mine, booking_notices, build_router
 from dialogs.centers import TOKYO, BookingResult
-from dialogs.engine import Context, Inbound, Postback, Router, Session, Turn
+from dialogs.engine import Context, Inbound, Postback, Session, Turn
 from dialogs.languages import LANGUAGES
 from tests.conftest import drain, post_webhook, user_id
 
@@ -102,49 +101,16 @@ class Clock:
         return self.now
 
 
-def router_with_booking() -> Router:
-    """The app's router with the booking dialog, and typed booking words caught before the FAQ."""
-    base = build_router()
-    if "booking" in base.dialogs:       # already wired in by the lead
-        return base
-
-    def idle(ctx):
-        return booking.start(ctx) if booking.wants_booking(ctx) else base.idle(ctx)
-
-    return Router(dialogs=(*base.dialogs.values(), booking.DIALOG), commands=base.commands.values(),
-                  on_follow=base.on_follow, idle=idle, expired=base.expired)
-
-
 class BookingRuntime(Runtime):
-    """Runtime with bookings: the store over the pack's centers.toml, the service on a clock."""
+    """The app's own Runtime, with the bookings' clock under the test's control (time travel)."""
 
     def __init__(self, settings, clock: Clock):
         super().__init__(settings)
         self.clock = clock
 
     @cached_property
-    def booking_store(self) -> BookingStore:
-        return BookingStore(self.redis, self.settings.key_prefix, load_centers(self.settings.content_dir))
-
-    @cached_property
     def bookings(self) -> Bookings:
         return Bookings(self.booking_store, self.clock)
-
-    @cached_property
-    def dialog_services(self):
-        services = Runtime.dialog_services.func(self)
-        services.bookings = self.bookings
-        return services
-
-    @cached_property
-    def conversations(self) -> Conversations:
-        return Conversations(self.users, self.messenger, self.line, router_with_booking(), self.dialog_services,
-                             handoff=self.handoff, transcripts=self.transcripts, audit=self.audit, risk=self.risk,
-                             forget_hooks=(self.bookings.forget,))
-
-    @cached_property
-    def booking_outbox(self) -> Outbox:
-        return Outbox(self.line, self.dialog_services, lambda user: self.users.load(user)[0].language)
 
 
 def make_pack(directory: Path, centers_toml: str | None) -> Path:
@@ -581,7 +547,7 @@ def test_days_come_nine_at_a_time_beside_the_calendar(tmp_path, settings, clock)
     ("", "booking.cancel", ("b999",)),
 ])
 def test_tampered_or_stale_buttons_do_no_harm(runtime, store, state, action, args):
-    turn = router_with_booking().route(Inbound("postback", "U1", postback=Postback(action, args, state)),
+    turn = build_router().route(Inbound("postback", "U1", postback=Postback(action, args, state)),
                                        Session("U1", "ja", True, state), runtime.dialog_services)
     assert turn.replies and line_limits.problems(render.messages(turn.replies)) == []
     assert store.bookings_of("U1", NOW) == []
