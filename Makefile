@@ -23,11 +23,12 @@ catalogs: $(STAMP)
 run: catalogs
 	BOT_ENV=$${BOT_ENV:-development} $(BIN)/python -m bot run
 
-# Browser tests use Debian's chromium; CI installs it when it is missing.
+# Browser tests use Debian's chromium (and Noto CJK, so that screenshots of Japanese pages are
+# legible); CI installs them when they are missing.
 browser:
 	@if [ ! -x "$(CHROMIUM)" ] && [ -n "$$CI" ]; then \
 		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 			|| echo "could not install chromium: browser tests will be skipped"; \
 	fi
 

@@ -30,6 +30,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from bot import webhook
 
     app.register_blueprint(webhook.bp)
+    if settings.console_secret_key:
+        from bot.console import web as console
+
+        console.install(app, settings)
     if settings.development:
         from bot import dev
 

@@ -93,12 +93,14 @@ def run_due(store: BookingStore, outbox: Outbox, now: datetime) -> int:
     return send_offers(store, outbox, now) + send_reminders(store, outbox, now)
 
 
-def tell_closure(store: BookingStore, outbox: Outbox, closure: Closure, now: datetime) -> int:
+def tell_closure(store: BookingStore, outbox: Outbox, closure: Closure, now: datetime, *,
+                 reason: str = "center", note: str = "") -> int:
     """After BookingStore.close_slot: each parent with a booking, a place on the waitlist or an
-    offer for the slot is told it will not take place."""
+    offer for the slot is told it will not take place (why, and staff's `note` if any)."""
     sent = 0
     for booking in closure.bookings:
-        sent += outbox.push(booking.user_id, lambda ctx, b=booking: booking_notices.booking_closed(ctx, b),
+        sent += outbox.push(booking.user_id,
+                            lambda ctx, b=booking: booking_notices.booking_closed(ctx, b, reason, note),
                             _booking_key(store, "booking-closed", booking), "closure notice")
     slot = store.slot(closure.slot_id, now) if closure.waiting_users else None
     for user_id in closure.waiting_users if slot is not None else ():

@@ -18,9 +18,12 @@ from dialogs.centers import (TOKYO, Booking, BookingResult, BookingRules, Cancel
 
 
 class Bookings:
-    def __init__(self, store: BookingStore, clock: Callable[[], datetime] | None = None):
+    def __init__(self, store: BookingStore, clock: Callable[[], datetime] | None = None,
+                 name_of: Callable[[str], str] | None = None):
         self.store = store
         self.clock = clock or (lambda: datetime.now(TOKYO))
+        # The parent's LINE display name, so that staff see who booked (the flow asks for no name).
+        self.name_of = name_of or (lambda user_id: "")
 
     @property
     def rules(self) -> BookingRules:
@@ -72,10 +75,11 @@ class Bookings:
         return self.store.slot(slot_id, self.clock())
 
     def book(self, user_id: str, slot_id: str, children: int) -> BookingResult:
-        return self.store.book(user_id, slot_id, children, "", self.clock())
+        return self.store.book(user_id, slot_id, children, self.name_of(user_id)[:50], self.clock())
 
     def join_waitlist(self, user_id: str, slot_id: str, children: int) -> WaitlistResult:
-        return self.store.join_waitlist(user_id, slot_id, children, self.clock())
+        return self.store.join_waitlist(user_id, slot_id, children, self.clock(),
+                                        name=self.name_of(user_id)[:50])
 
     def cancel(self, user_id: str, booking_id: str) -> CancelResult:
         return self.store.cancel(user_id, booking_id, self.clock())

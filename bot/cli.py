@@ -41,6 +41,8 @@ def run(settings: Settings) -> int:
     stop = threading.Event()
     try:
         runtime.warm_up()
+        if settings.development:
+            _development_console_account(runtime)
         app = create_app(settings, runtime)
         server = make_server(settings.host, settings.port, app, threaded=True)
         targets = [(f"worker-{i}", runtime.worker(f"worker-{i}").run) for i in range(settings.workers)]
@@ -61,6 +63,21 @@ def run(settings: Settings) -> int:
             embedded.stop()
             log.info("embedded Redis stopped; data kept in %s", embedded.data_dir)
     return 0
+
+
+def _development_console_account(runtime) -> None:
+    """A development server's Redis is private: its console gets an admin with a new password
+    at every start, printed here."""
+    import secrets
+
+    accounts = runtime.staff_accounts
+    password = secrets.token_urlsafe(12)
+    if accounts.get("admin") is None:
+        accounts.add("admin", password, "admin")
+    else:
+        accounts.set_password("admin", password)
+    log.warning("staff console: sign in as admin with password %s (new at every start of a development server)",
+                password)
 
 
 def worker(settings: Settings) -> int:
@@ -159,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     i = sub.add_parser("i18n", help="the catalog workflow")
     i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
     from bot.bookings import cli as bookings_cli
+    from bot.console import cli as staff_cli
     bookings_cli.add_parser(sub)
+    staff_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "i18n":
         from bot import i18n
@@ -190,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate(settings, args.file, args.misses)
         if args.command == "slots":
             return bookings_cli.run(args, settings)
+        if args.command == "staff":
+            return staff_cli.run(args, settings)
         if args.command == "run":
             return run(settings)
         settings = settings.with_(workers=args.threads or int(os.environ.get("WORKER_THREADS") or 1))

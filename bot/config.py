@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEV_CHANNEL_SECRET = "development-channel-secret"
 DEV_ACCESS_TOKEN = "development-access-token"
+DEV_CONSOLE_SECRET_KEY = "development-console-secret-key"
 
 
 class ConfigError(Exception):
@@ -64,6 +65,12 @@ class Settings:
     audit_retention_days: int = 365
     handoff_last_messages: int = 5
     faq_model_threads: int = 2
+    line_data_api_base_url: str = "https://api-data.line.me"
+    console_secret_key: str = ""
+    console_idle_minutes: int = 30
+    console_cookie_secure: bool = True
+    console_max_failed_logins: int = 5
+    console_lockout_minutes: int = 15
     log_level: str = "INFO"
 
     @property
@@ -81,11 +88,17 @@ class Settings:
         secret = env.get("LINE_CHANNEL_SECRET", "")
         token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "")
         api = env.get("LINE_API_BASE_URL", "")
+        data_api = env.get("LINE_DATA_API_BASE_URL", "")
+        console_key = env.get("CONSOLE_SECRET_KEY", "")
         if development:
             secret = secret or DEV_CHANNEL_SECRET
             token = token or DEV_ACCESS_TOKEN
             # The simulator's fake Messaging API lives inside the dev server itself.
             api = api or f"http://127.0.0.1:{port}/dev/line"
+            console_key = console_key or DEV_CONSOLE_SECRET_KEY
+        cookie_secure = env.get("CONSOLE_COOKIE_SECURE", "")
+        # A stand-in for LINE (a proxy, a fake) serves both hosts unless told otherwise.
+        data_api = data_api or api
         settings = cls(
             env=mode,
             channel_secret=secret,
@@ -115,6 +128,13 @@ class Settings:
             audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365),
             handoff_last_messages=_int(env, "HANDOFF_LAST_MESSAGES", 5),
             faq_model_threads=max(1, _int(env, "FAQ_MODEL_THREADS", min(2, os.cpu_count() or 1))),
+            line_data_api_base_url=(data_api or "https://api-data.line.me").rstrip("/"),
+            console_secret_key=console_key,
+            console_idle_minutes=max(1, _int(env, "CONSOLE_IDLE_MINUTES", 30)),
+            # Secure cookies need HTTPS; the development server is plain HTTP on loopback.
+            console_cookie_secure=(cookie_secure not in ("0", "false", "no")) if cookie_secure else not development,
+            console_max_failed_logins=max(1, _int(env, "CONSOLE_MAX_FAILED_LOGINS", 5)),
+            console_lockout_minutes=max(1, _int(env, "CONSOLE_LOCKOUT_MINUTES", 15)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         return settings
@@ -124,10 +144,13 @@ class Settings:
         missing = [name for name, value in (
             ("LINE_CHANNEL_SECRET", self.channel_secret),
             ("LINE_CHANNEL_ACCESS_TOKEN", self.access_token),
+            ("CONSOLE_SECRET_KEY", self.console_secret_key),
         ) if not value]
         if missing:
             raise ConfigError(
-                "Set " + " and ".join(missing) + " (from the LINE Developers console), "
+                "Set " + " and ".join(missing) + " (the LINE values from the LINE Developers console; "
+                "CONSOLE_SECRET_KEY a long random string that signs the staff console's cookies, e.g. "
+                "from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
                 "or BOT_ENV=development to try the bot with the built-in simulator."
             )
 

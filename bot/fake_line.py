@@ -46,6 +46,7 @@ class FakeLine:
     deliveries: list[Delivery] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status)
     profiles: dict[str, dict] = field(default_factory=dict)
+    contents: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # message id → (bytes, type)
     _reply_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
     _retry_keys: dict[str, float] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
@@ -79,6 +80,7 @@ class FakeLine:
         with self._lock:
             self.deliveries.clear()
             self.requests.clear()
+            self.contents.clear()
             self._faults.clear()
             self._generation += 1
 
@@ -235,6 +237,20 @@ def blueprint() -> Blueprint:
         if not found:
             return _error(404, "Not found", request_id)
         return _ok(request_id, found)
+
+    @bp.get("/v2/bot/message/<message_id>/content")
+    def content(message_id: str):
+        request_id, failed = guard("content")
+        if failed:
+            return failed
+        line = fake()
+        found = line.contents.get(message_id)
+        line._record(None, 200 if found else 404)
+        if not found:
+            return _error(404, "Not found", request_id)
+        response = current_app.response_class(found[0], mimetype=found[1])
+        response.headers["x-line-request-id"] = request_id
+        return response
 
     return bp
 

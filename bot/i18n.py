@@ -25,7 +25,12 @@ DOMAIN = "messages"
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / f"{DOMAIN}.pot"
-_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sd]")
+
+# The staff console has its own domain: staff work in Japanese (the source), and the city's IT
+# vendor or a staff member who reads English can switch; parents never see these strings.
+CONSOLE_DOMAIN = "console"
+CONSOLE_LANGUAGES = ("en",)
 
 
 def babel_locale(code: str) -> str:
@@ -38,12 +43,18 @@ def catalog_dir(code: str) -> str:
     return code.replace("-", "_")
 
 
-def po_path(code: str, locales: Path = LOCALES) -> Path:
-    return locales / catalog_dir(code) / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(code: str, locales: Path = LOCALES, domain: str = DOMAIN) -> Path:
+    return locales / catalog_dir(code) / "LC_MESSAGES" / f"{domain}.po"
 
 
-def translated_codes() -> list[str]:
+def translated_codes(domain: str = DOMAIN) -> list[str]:
+    if domain == CONSOLE_DOMAIN:
+        return list(CONSOLE_LANGUAGES)
     return [language.code for language in LANGUAGES if language.code != SOURCE]
+
+
+def template_path(domain: str = DOMAIN, locales: Path = LOCALES) -> Path:
+    return locales / f"{domain}.pot"
 
 
 def _read(path: Path, code: str) -> Catalog:
@@ -54,25 +65,33 @@ def _read(path: Path, code: str) -> Catalog:
 class Catalogs:
     """The compiled catalogs for every language, loaded once per process."""
 
-    def __init__(self, locales: Path = LOCALES):
+    def __init__(self, locales: Path = LOCALES, domain: str = DOMAIN):
         self.locales = locales
+        self.domain = domain
         self._translations: dict[str, NullTranslations] = {SOURCE: NullTranslations()}
-        for code in translated_codes():
+        for code in translated_codes(domain):
             self._translations[code] = self._load(code)
         self._by_msgid: dict[str, list[str]] = {}
 
+    @property
+    def languages(self) -> list[str]:
+        return list(self._translations)
+
     def _load(self, code: str) -> NullTranslations:
-        po = po_path(code, self.locales)
+        po = po_path(code, self.locales, self.domain)
         mo = po.with_suffix(".mo")
         if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
             with mo.open("rb") as fp:
-                return Translations(fp, domain=DOMAIN)
+                return Translations(fp, domain=self.domain)
         if po.exists():  # not compiled yet (or stale): compile in memory
             buf = io.BytesIO()
             write_mo(buf, _read(po, code), use_fuzzy=False)
             buf.seek(0)
-            return Translations(buf, domain=DOMAIN)
+            return Translations(buf, domain=self.domain)
         return NullTranslations()
+
+    def translations(self, language: str) -> NullTranslations:
+        return self._translations.get(language, self._translations[SOURCE])
 
     def translator(self, language: str) -> Callable[[str], str]:
         return self._translations.get(language, self._translations[SOURCE]).gettext
@@ -93,57 +112,68 @@ def extract() -> None:
     from babel.messages.frontend import CommandLineInterface
 
     with contextlib.chdir(ROOT):  # so that the template's locations are relative
-        CommandLineInterface().run([
-            "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "N_",
-            "--no-wrap", "--sort-by-file", "--omit-header", "--add-comments=Translators:",
-            "-o", str(TEMPLATE.relative_to(ROOT)), ".",
-        ])
+        for domain, mapping in ((DOMAIN, "babel.cfg"), (CONSOLE_DOMAIN, "babel-console.cfg")):
+            CommandLineInterface().run([
+                "pybabel", "-q", "extract", "-F", mapping, "-k", "N_",
+                "--no-wrap", "--sort-by-file", "--omit-header", "--add-comments=Translators:",
+                "-o", str(template_path(domain).relative_to(ROOT)), ".",
+            ])
 
 
-def update(locales: Path = LOCALES, template_path: Path = TEMPLATE) -> None:
-    with template_path.open("rb") as fp:
-        template = read_po(fp)
-    for code in translated_codes():
-        path = po_path(code, locales)
+def update(locales: Path = LOCALES, template: Path | None = None, domain: str | None = None) -> None:
+    if domain is None and template is None:
+        update(locales, domain=DOMAIN)
+        update(locales, domain=CONSOLE_DOMAIN)
+        return
+    domain = domain or DOMAIN
+    with (template or template_path(domain, locales)).open("rb") as fp:
+        source = read_po(fp)
+    for code in translated_codes(domain):
+        path = po_path(code, locales, domain)
         if path.exists():
             catalog = _read(path, code)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=BY_CODE[code].babel_locale, domain=DOMAIN)
-        catalog.update(template, update_header_comment=False)
+            catalog = Catalog(locale=BY_CODE[code].babel_locale, domain=domain)
+        catalog.update(source, update_header_comment=False)
         with path.open("wb") as fp:
             write_po(fp, catalog, width=0, omit_header=False, ignore_obsolete=True, sort_by_file=True)
 
 
 def compile_all(locales: Path = LOCALES) -> None:
-    for code in translated_codes():
-        path = po_path(code, locales)
-        if not path.exists():
-            continue
-        with path.with_suffix(".mo").open("wb") as fp:
-            write_mo(fp, _read(path, code), use_fuzzy=False)
+    for domain in (DOMAIN, CONSOLE_DOMAIN):
+        for code in translated_codes(domain):
+            path = po_path(code, locales, domain)
+            if not path.exists():
+                continue
+            with path.with_suffix(".mo").open("wb") as fp:
+                write_mo(fp, _read(path, code), use_fuzzy=False)
 
 
-def problems(locales: Path = LOCALES, template_path: Path = TEMPLATE) -> list[str]:
+def problems(locales: Path = LOCALES, template: Path | None = None, domain: str | None = None) -> list[str]:
     """Every untranslated, fuzzy or placeholder-mismatched message, in every language."""
-    with template_path.open("rb") as fp:
+    if domain is None and template is None:
+        return problems(locales, domain=DOMAIN) + problems(locales, domain=CONSOLE_DOMAIN)
+    domain = domain or DOMAIN
+    with (template or template_path(domain, locales)).open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
     found: list[str] = []
-    for code in translated_codes():
-        path = po_path(code, locales)
+    prefix = "" if domain == DOMAIN else f"{domain} "
+    for code in translated_codes(domain):
+        path = po_path(code, locales, domain)
         if not path.exists():
-            found.append(f"{code}: no catalog at {path}")
+            found.append(f"{prefix}{code}: no catalog at {path}")
             continue
         catalog = _read(path, code)
         for msgid in sorted(wanted):
             message = catalog.get(msgid)
             short = msgid.replace("\n", " ")[:50]
             if message is None or not message.string:
-                found.append(f"{code}: untranslated: {short}")
+                found.append(f"{prefix}{code}: untranslated: {short}")
             elif message.fuzzy:
-                found.append(f"{code}: fuzzy (the Japanese changed): {short}")
+                found.append(f"{prefix}{code}: fuzzy (the Japanese changed): {short}")
             elif sorted(_PLACEHOLDER.findall(msgid)) != sorted(_PLACEHOLDER.findall(message.string)):
-                found.append(f"{code}: placeholders differ: {short}")
+                found.append(f"{prefix}{code}: placeholders differ: {short}")
     return found
 
 

@@ -20,6 +20,7 @@ from linebot.v3.messaging import (
     ApiClient,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -77,7 +78,7 @@ def retry_key_for(event_id: str, purpose: str = "answer") -> str:
 
 class LineClient:
     def __init__(self, base_url: str, access_token: str, *, timeout_s: float = 10.0,
-                 retries: int = 4, backoff_s: float = 0.5):
+                 retries: int = 4, backoff_s: float = 0.5, data_base_url: str | None = None):
         config = Configuration(host=base_url, access_token=access_token)
         config.retries = retry_policy(retries, backoff_s)
         self._api_client = ApiClient(config)
@@ -86,11 +87,23 @@ class LineClient:
         reply_config.retries = retry_policy(retries, backoff_s, maybe_sent_too=False)
         self._reply_client = ApiClient(reply_config)
         self.reply_api = MessagingApi(self._reply_client)
+        # What users send (images, files) is fetched from LINE's data host, not the API host.
+        data_config = Configuration(host=data_base_url or base_url, access_token=access_token)
+        data_config.retries = retry_policy(retries, backoff_s)
+        self._data_client = ApiClient(data_config)
+        self.blob_api = MessagingApiBlob(self._data_client)
         self.timeout_s = timeout_s
 
     def close(self) -> None:
         self._api_client.close()
         self._reply_client.close()
+        self._data_client.close()
+
+    def content(self, message_id: str) -> tuple[bytes, str]:
+        """The bytes and content type of an image, video, audio or file a user sent."""
+        response = self._call("content", self.blob_api.get_message_content_with_http_info, message_id)
+        content_type = (response.headers or {}).get("Content-Type", "application/octet-stream")
+        return bytes(response.data), content_type
 
     def _call(self, operation: str, fn, *args, **kwargs):
         try:
@@ -121,6 +134,14 @@ class LineClient:
                 return False
             raise
         return True
+
+    def display_name(self, user_id: str) -> str:
+        """The name a follower shows in LINE ("" when LINE cannot tell us)."""
+        try:
+            profile = self._call("profile", self.api.get_profile, user_id)
+        except LineApiError:
+            return ""
+        return str(getattr(profile, "display_name", "") or "")
 
     def profile_language(self, user_id: str) -> str | None:
         """The LINE app language of a follower, or None when LINE cannot tell us."""

@@ -12,7 +12,9 @@ from bot.content import load_city
 from bot.conversation import Conversations, DialogServices, Retention
 from bot.event_queue import EventQueue
 from bot.booking_jobs import Outbox, run_due
+from bot.booking_desk import BookingDesk
 from bot.booking_service import Bookings
+from bot.console.accounts import StaffAccounts
 from bot.bookings import BookingStore, load_centers
 from bot.faq.matcher import Encoder, build_matcher, load_encoder
 from bot.handoff import HandoffQueue
@@ -89,12 +91,20 @@ class Runtime:
 
     @cached_property
     def bookings(self) -> Bookings:
-        return Bookings(self.booking_store)
+        return Bookings(self.booking_store, name_of=self.line.display_name)
 
     @cached_property
     def booking_outbox(self) -> Outbox:
         """Pushes about bookings (reminders, waitlist offers, closures) in each parent's language."""
         return Outbox(self.line, self.dialog_services, lambda user_id: self.users.load(user_id)[0].language)
+
+    @cached_property
+    def booking_desk(self) -> BookingDesk:
+        return BookingDesk(self.booking_store, self.booking_outbox, self.audit, lambda: self.bookings.clock())
+
+    @cached_property
+    def staff_accounts(self) -> StaffAccounts:
+        return StaffAccounts(self.redis, self.settings.key_prefix)
 
     @cached_property
     def handoff(self) -> HandoffQueue:
@@ -117,7 +127,7 @@ class Runtime:
     def line(self) -> LineClient:
         s = self.settings
         return LineClient(s.line_api_base_url, s.access_token, timeout_s=s.line_timeout_s,
-                          retries=s.line_retries, backoff_s=s.line_backoff_s)
+                          retries=s.line_retries, backoff_s=s.line_backoff_s, data_base_url=s.line_data_api_base_url)
 
     @cached_property
     def messenger(self) -> Messenger:

@@ -19,8 +19,12 @@ from bot.handoff import Case, HandoffQueue
 from bot.line import LineApiError, LineClient
 from bot.sessions import UserStore
 from bot.transcripts import AuditLog, Entry, Transcripts
+from dialogs import faq as faq_dialog
 from dialogs import handoff as handoff_dialog
+from dialogs import staff_replies
+from dialogs.city import FaqEntry
 from dialogs.engine import Context, Inbound, Session
+from dialogs.messages import Text
 
 log = logging.getLogger(__name__)
 
@@ -70,27 +74,82 @@ class StaffDesk:
         self.audit.record(staff, "read", user_id)
         return self.transcripts.read(user_id)
 
+    def language_of(self, user_id: str, case: Case | None = None) -> str:
+        profile, _ = self.users.load(user_id)
+        if profile.exists:
+            return profile.language
+        case = case or self.handoff.case(user_id)
+        return case.language if case else "ja"
+
+    def _context(self, user_id: str, language: str) -> Context:
+        return Context(Inbound(kind="other", user_id=user_id), Session(user_id, language), self.services, language)
+
     def send(self, staff: str, user_id: str, text: str, *, message_id: str) -> Outcome:
-        """An answer from staff, pushed with a retry key derived from the console's message id."""
+        """Staff's own words, as typed (with a note in the parent's language that they are in Japanese)."""
         text = text.strip()
         if not text:
             return Outcome(False, "empty")
         if line_limits.utf16_units(text) > MAX_TEXT:
             return Outcome(False, "too_long", detail=f"≤ {MAX_TEXT}")
+        return self._answer(staff, user_id, lambda ctx: staff_replies.typed(ctx, text), message_id=message_id,
+                            kept=text)
+
+    def send_canned(self, staff: str, user_id: str, reply_id: str, *, message_id: str) -> Outcome:
+        """A common answer, in the parent's language from the catalogs."""
+        reply = staff_replies.BY_ID.get(reply_id)
+        if reply is None:
+            return Outcome(False, "empty")
+        return self._answer(staff, user_id, lambda ctx: staff_replies.canned(ctx, reply), message_id=message_id)
+
+    def send_faq(self, staff: str, user_id: str, entry_id: str, *, message_id: str) -> Outcome:
+        """The city's answer to a question, as the bot would give it, in the parent's language."""
+        entry = self.services.city.entry(entry_id)
+        if entry is None:
+            return Outcome(False, "empty")
+        return self._answer(staff, user_id, lambda ctx: [Text(faq_dialog.answer_text(ctx, entry))],
+                            message_id=message_id)
+
+    def canned_previews(self, user_id: str) -> list[tuple[str, str, str]]:
+        """(id, Japanese, what the parent will read) for each canned reply."""
+        ctx = self._context(user_id, self.language_of(user_id))
+        ja = ctx.in_language("ja")
+        return [(r.id, staff_replies.canned_text(ja, r), staff_replies.canned_text(ctx, r))
+                for r in staff_replies.CANNED_REPLIES]
+
+    def bot_answer(self, user_id: str) -> tuple[str, FaqEntry | None, list[FaqEntry]]:
+        """What the bot would have answered to the parent's last typed message: (that message,
+        the entry it would show, the entries it would offer to choose from)."""
+        last = next((e.text for e in reversed(self.transcripts.read(user_id, last=30))
+                     if e.who == "user" and e.kind == "text"), "")
+        if not last:
+            return "", None, []
+        found = self.services.answers.find(last)
+        entries = [self.services.city.entry(i) for i in found.entry_ids]
+        entries = [e for e in entries if e is not None]
+        if found.verdict == "answer" and entries:
+            return last, entries[0], entries[1:3]
+        return last, None, entries[:3]
+
+    def _answer(self, staff: str, user_id: str, build, *, message_id: str, kept: str | None = None) -> Outcome:
         case = self.handoff.case(user_id)
         if case is None:
             return Outcome(False, "gone")
         if case.holder != staff:
             return Outcome(False, "not_holder", case.holder)
+        messages = render.messages(build(self._context(user_id, self.language_of(user_id, case))))
+        found = line_limits.problems(messages)
+        if found:
+            return Outcome(False, "too_long", detail="; ".join(found))
         retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"staff:{user_id}:{message_id}"))
         try:
-            self.line.push(user_id, [{"type": "text", "text": text}], retry_key)
+            self.line.push(user_id, messages, retry_key)
         except LineApiError as exc:
             log.warning("staff answer to %s not sent: %s", user_id, exc)
             return Outcome(False, "line_error", detail=str(exc.status or exc))
         # The push above is idempotent by its retry key; recording is made so by this marker.
         if self.handoff.first_time(retry_key):
-            self.transcripts.append(user_id, "staff", text, staff=staff, entry_id=f"staff:{message_id}")
+            self.transcripts.append(user_id, "staff", kept if kept is not None else render.summary(messages),
+                                    staff=staff, entry_id=f"staff:{message_id}")
             self.handoff.touch(user_id)
             self.audit.record(staff, "answered", user_id)
         return Outcome(True, "sent", staff)
@@ -111,9 +170,7 @@ class StaffDesk:
             return Outcome(False, "gone")
         if case.holder != staff and not force:
             return Outcome(False, "not_holder", case.holder)
-        profile, _ = self.users.load(user_id)
-        language = profile.language if profile.exists else case.language
-        ctx = Context(Inbound(kind="other", user_id=user_id), Session(user_id, language), self.services, language)
+        ctx = self._context(user_id, self.language_of(user_id, case))
         messages = render.messages(handoff_dialog.released(ctx).replies)
         retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"release:{user_id}:{case.since_ms}"))
         try:

@@ -8,6 +8,7 @@ from dialogs.booking_view import button, menu_button, mine_button, new_booking_b
 from dialogs.centers import Booking, Offer, Slot
 from dialogs.engine import Context
 from dialogs.messages import Buttons, Message, Text
+from dialogs.staff_replies import cancel_reason, typed
 
 
 def reminder(ctx: Context, booking: Booking) -> list[Message]:
@@ -35,12 +36,15 @@ def offer(ctx: Context, offer: Offer, slot: Slot) -> list[Message]:
     ]
 
 
-def booking_closed(ctx: Context, booking: Booking) -> list[Message]:
-    """Staff closed the slot of a parent's booking."""
+def booking_closed(ctx: Context, booking: Booking, reason: str = "center", note: str = "") -> list[Message]:
+    """Staff cancelled a parent's booking, or closed its time; `note` is staff's own words."""
     _ = ctx._
-    lead = _("ごめんなさい。センターの都合で、次の予約が取り消しになりました。")
+    lead = _("ごめんなさい。") + cancel_reason(ctx, reason)
+    lines = [lead, summary(ctx, booking.center_id, booking.start, booking.end, booking.children)]
+    if note.strip():
+        lines += ["", typed(ctx, note.strip())[0].text]
     return [
-        Text("\n".join((lead, summary(ctx, booking.center_id, booking.start, booking.end, booking.children)))),
+        Text("\n".join(lines)),
         Buttons(text=_("ほかの日を予約できます。"), alt_text=lead, actions=(new_booking_button(ctx), menu_button(ctx))),
     ]
 

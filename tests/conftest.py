@@ -64,6 +64,7 @@ def settings(redis_url, redis_client, fake_line_server, data_dir):
         channel_secret=SECRET,
         access_token=TOKEN,
         line_api_base_url=fake_line_server.url,
+        line_data_api_base_url=fake_line_server.url,
         redis_url=redis_url,
         data_dir=data_dir,
         order_window_ms=0,
@@ -72,6 +73,8 @@ def settings(redis_url, redis_client, fake_line_server, data_dir):
         lease_s=30.0,
         content_dir=Path(__file__).resolve().parent.parent / "content" / "ayase",
         risk_dir=Path(__file__).resolve().parent.parent / "content" / "risk",
+        console_secret_key="test-console-secret-key",
+        console_cookie_secure=False,
     )
 
 

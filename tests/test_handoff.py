@@ -154,7 +154,9 @@ def test_staff_answer_release_and_the_menu_returns(runtime, chat, fake_line):
     assert desk.send("hoken-a", user, "こんにちは。保健師の山田です。", message_id="msg-1").ok
     assert desk.send("hoken-a", user, "こんにちは。保健師の山田です。", message_id="msg-1").ok  # a double submit
     pushes = [d for d in fake_line.sent_to(user) if d.kind == "push"]
-    assert [m["text"] for d in pushes for m in d.messages] == ["こんにちは。保健師の山田です。"]
+    # Sent once, as typed, under a line in Vietnamese saying it was written in Japanese.
+    note = runtime.catalogs.translator("vi")("（市の職員が日本語で書いたメッセージです）")
+    assert [m["text"] for d in pushes for m in d.messages] == [f"{note}\nこんにちは。保健師の山田です。"]
     assert desk.note("hoken-a", user, "来週電話する").ok
     assert desk.release("hoken-a", user).ok
     released = fake_line.sent_to(user)[-1]

@@ -32,6 +32,7 @@ parents' names) expire `keep_days` after it ends.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -289,6 +290,26 @@ class BookingStore:
         ids = self.redis.zrangebyscore(self.key("user", user_id, "bookings"), f"({_epoch(now)}", "+inf")
         found = [b for b in self._bookings([_text(i) for i in ids]) if b.status == "booked"]
         return sorted(found, key=lambda b: b.start)
+
+    # Who is on a slot (for staff)
+
+    def bookings_in(self, slot_id: str) -> list[Booking]:
+        """The slot's current bookings, in the order they were made."""
+        ids = [_text(b) for b in self.redis.hvals(self.key("slot", slot_id, "booked"))]
+        return sorted((b for b in self._bookings(ids) if b.status == "booked"), key=lambda b: (len(b.id), b.id))
+
+    def waiting_in(self, slot_id: str) -> list[tuple[str, int, str]]:
+        """(user, children, name) of each parent on the slot's waitlist, first in line first."""
+        users = [_text(u) for u in self.redis.zrange(self.key("slot", slot_id, "waiting"), 0, -1)]
+        who = self.redis.hmget(self.key("slot", slot_id, "who"), users) if users else []
+        found = []
+        for user, raw in zip(users, who):
+            try:
+                d = json.loads(raw) if raw else {}
+            except ValueError:
+                d = {}
+            found.append((user, int(float(d.get("children", 1) or 1)), str(d.get("name", ""))))
+        return found
 
     def offer(self, offer_id: str) -> Offer | None:
         found = self._offers([offer_id])
