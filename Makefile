@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test bench eval i18n catalogs browser clean
+.PHONY: run test bench eval i18n catalogs browser richmenu-previews clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "kosodate-bot needs Python 3.11 or newer (python3 on PATH)"; exit 1; }
@@ -24,13 +24,19 @@ run: catalogs
 	BOT_ENV=$${BOT_ENV:-development} $(BIN)/python -m bot run
 
 # Browser tests use Debian's chromium (and Noto CJK, so that screenshots of Japanese pages are
-# legible); CI installs them when they are missing.
+# legible); the rich menu images need Noto CJK and Noto core (Latin, Vietnamese, Devanagari).
+# CI installs them when they are missing.
+NOTO_CORE ?= /usr/share/fonts/truetype/noto/NotoSansDevanagari-Bold.ttf
 browser:
-	@if [ ! -x "$(CHROMIUM)" ] && [ -n "$$CI" ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-			|| echo "could not install chromium: browser tests will be skipped"; \
+	@if [ -n "$$CI" ] && { [ ! -x "$(CHROMIUM)" ] || [ ! -f "$(NOTO_CORE)" ] || ! ldconfig -p | grep -q libfribidi.so.0; }; then \
+		echo "installing Debian's chromium, Noto fonts and FriBiDi for the browser and rich menu tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core libfribidi0 >/dev/null) \
+			|| echo "could not install chromium and the Noto fonts: browser and rich menu tests will be skipped"; \
 	fi
+
+# The rich menu previews shown in the README (half size); after a label changes in the catalogs.
+richmenu-previews: $(STAMP)
+	$(BIN)/python -m bot richmenu draw --out docs --preview
 
 test: catalogs browser
 	$(BIN)/python -m pytest -q

@@ -641,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.bookings import measure_bookings
 
     text += "\n\n## Bookings\n\n" + measure_bookings().line() + "\n"
+
+    from bench.journeys import measure_journeys
+
+    text += "\n## Journey messages\n\n" + measure_journeys().line() + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text)

@@ -1,4 +1,4 @@
-"""`python -m bot run | worker | i18n …`"""
+"""`python -m bot run | worker | i18n | richmenu …`"""
 
 from __future__ import annotations
 
@@ -177,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("step", choices=["extract", "update", "compile", "check", "all"])
     from bot.bookings import cli as bookings_cli
     from bot.console import cli as staff_cli
+    from bot.richmenu import cli as richmenu_cli
     bookings_cli.add_parser(sub)
     staff_cli.add_parser(sub)
+    richmenu_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "i18n":
         from bot import i18n
@@ -211,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             return bookings_cli.run(args, settings)
         if args.command == "staff":
             return staff_cli.run(args, settings)
+        if args.command == "richmenu":
+            return richmenu_cli.run(args, settings)
         if args.command == "run":
             return run(settings)
         settings = settings.with_(workers=args.threads or int(os.environ.get("WORKER_THREADS") or 1))

@@ -20,7 +20,8 @@ from dialogs.city import Category, City, FaqEntry, SafetyLine, StaffHours, Windo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer", "age_group")
+TRANSLATED_FIELDS = ("name", "bot_name", "place", "hours", "title", "label", "question", "answer", "age_group",
+                     "text")
 TRANSLATED_LISTS = ("offers",)
 MAX_ANSWER = 600
 
@@ -62,7 +63,8 @@ def load_city(content_dir: Path) -> City:
             FaqEntry(id=str(f["id"]), category=str(f["category"]), label=_text(f["label"]),
                      question=_text(f["question"]),
                      answer=_text(f["answer"]), phrases=tuple(_text(p) for p in f.get("phrases", []) if _text(p)),
-                     related=tuple(str(r) for r in f.get("related", [])), window=_text(f.get("window")))
+                     related=tuple(str(r) for r in f.get("related", [])), window=_text(f.get("window")),
+                     follow_up=bool(f.get("follow_up", False)))
             for f in faq_data.get("faq", [])
         )
     except KeyError as exc:

@@ -38,9 +38,10 @@ class DialogServices:
     answers, and when staff are at their desks."""
 
     def __init__(self, catalogs: Catalogs, city: City, retention: Retention, answers=None,
-                 clock: Callable[[], datetime] | None = None, bookings=None):
+                 clock: Callable[[], datetime] | None = None, bookings=None, journeys=None):
         self.catalogs = catalogs
         self.bookings = bookings  # bot.booking_service.Bookings; None: booking is not offered
+        self.journeys = journeys  # bot.journeys.service.Journeys; None: no journey messages
         self.city = city
         self.retention = retention
         self.answers = answers  # bot.faq.service.Answers
@@ -87,7 +88,8 @@ class Conversations:
 
     def __init__(self, users: UserStore, messenger: Messenger, line: LineClient, router: Router,
                  services: DialogServices, *, handoff: HandoffQueue, transcripts: Transcripts,
-                 audit: AuditLog, risk: RiskDetector | None = None, forget_hooks: tuple = ()):
+                 audit: AuditLog, risk: RiskDetector | None = None, forget_hooks: tuple = (),
+                 rich_menus=None):
         self.users = users
         self.messenger = messenger
         self.line = line
@@ -97,7 +99,9 @@ class Conversations:
         self.transcripts = transcripts
         self.audit = audit
         self.risk = risk
-        self.forget_hooks = forget_hooks  # more stores to clear on a deletion request (bookings)
+        self.forget_hooks = forget_hooks  # more stores to clear on a deletion request (bookings, journeys)
+        self.rich_menus = rich_menus      # bot.richmenu.links.RichMenuLinks: each user gets their language's menu
+        self.journeys = services.journeys
 
     def handle(self, event: QueuedEvent) -> None:
         raw = event.raw
@@ -112,9 +116,13 @@ class Conversations:
             return
         if event.type == "unfollow":
             self.users.unfollowed(user_id)
+            if self.journeys is not None:
+                self.journeys.unfollowed(user_id)
             return
         if event.type == "follow":
             self.users.followed(user_id, self.line.profile_language(user_id))
+            if self.journeys is not None:
+                self.journeys.followed(user_id)
         inbound = inbound_from(event, user_id)
         if inbound is None:
             log.debug("event %s of type %s needs no answer", event.id, event.type)
@@ -126,6 +134,8 @@ class Conversations:
                 log.info("event %s: a double tap on the same button; answered once", event.id)
                 return
         profile, session = self.users.load(user_id)
+        if self.rich_menus is not None and profile.exists:
+            self.rich_menus.ensure(user_id, profile.language)
         risk = self.risk.check(inbound.text) if self.risk is not None and inbound.kind == "text" else None
         case = self.handoff.case(user_id)
         # Kept with consent; without it only what staff must read (the design's privacy notice).
@@ -157,8 +167,22 @@ class Conversations:
             self.forget(user_id)
             return
         self.users.save(user_id, state=turn.state, data=turn.data, profile_changes=turn.profile)
+        self._after_turn(user_id, profile, turn)
 
     # The pieces
+
+    def _after_turn(self, user_id: str, profile, turn) -> None:
+        """What a turn changes outside the conversation: the rich menu and the journeys follow the
+        language; a referral is followed up (only with consent: it is a push days later)."""
+        language = turn.profile.get("language")
+        if language and (language != profile.language or not profile.exists):
+            if self.journeys is not None:
+                self.journeys.set_language(user_id, language)
+            if self.rich_menus is not None:
+                self.rich_menus.link(user_id, language)
+        consent = turn.profile.get("consent", profile.consent)
+        if turn.referral and consent is True and self.journeys is not None:
+            self.journeys.refer(user_id, turn.referral)
 
     def _context(self, inbound: Inbound, session: Session, language: str | None = None) -> Context:
         return Context(inbound, session, self.services, language or session.language)

@@ -1,12 +1,19 @@
 """A fake Messaging API: enough of LINE for the dev simulator and the tests, over real HTTP.
 
 It checks what real LINE checks (the bearer token, reply tokens spent once, retry keys,
-message limits) and records what was sent. Tests can make it fail on purpose: answer 5xx or
-429 a number of times, or hang, to exercise the bot's retries and crash recovery.
+message limits, rich menu objects and images) and records what was sent. Tests can make it
+fail on purpose: answer 5xx or 429 a number of times, or hang, to exercise the bot's retries
+and crash recovery.
+
+Rich menus: create, list, get, delete, the image (upload and download: LINE serves them from
+its data host; a test or the simulator points both hosts here), aliases, the default menu and
+per-user links. Deleting a menu unlinks it everywhere, as on LINE: its users see the default.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import threading
 import time
 import uuid
@@ -30,6 +37,7 @@ class Delivery:
     retry_key: str | None = None
     request_id: str = ""
     reply_token: str | None = None
+    recipients: tuple[str, ...] = ()    # a multicast's users
 
 
 @dataclass
@@ -51,6 +59,11 @@ class FakeLine:
     _retry_keys: dict[str, float] = field(default_factory=dict)
     _faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    rich_menus: dict[str, dict] = field(default_factory=dict)            # id → the menu, as LINE returns it
+    rich_menu_images: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id → (bytes, type)
+    rich_menu_aliases: dict[str, str] = field(default_factory=dict)     # alias id → rich menu id
+    default_rich_menu: str | None = None
+    user_rich_menus: dict[str, str] = field(default_factory=dict)       # user id → linked rich menu id
     _generation: int = 0  # bumped by reset(): a request that hung across a reset is not recorded
     _changed: threading.Condition = field(default=None)
 
@@ -72,7 +85,12 @@ class FakeLine:
 
     def fail(self, operation: str, status: int, times: int = 1, *, hang_s: float = 0.0,
              retry_after: str | None = None) -> None:
-        """The next `times` calls of `operation` (reply, push, profile) answer `status` (after hanging)."""
+        """The next `times` calls of `operation` answer `status` (after hanging).
+
+        Operations: reply, push, profile, content, and for rich menus richmenu.create,
+        richmenu.list, richmenu.get, richmenu.delete, richmenu.upload, richmenu.download,
+        alias.create, alias.update, alias.get, alias.list, alias.delete, default.set,
+        default.get, default.cancel, user.link, user.unlink, user.get."""
         with self._lock:
             self._faults[operation].append(Fault(status, times, hang_s, retry_after))
 
@@ -81,6 +99,11 @@ class FakeLine:
             self.deliveries.clear()
             self.requests.clear()
             self.contents.clear()
+            self.rich_menus.clear()
+            self.rich_menu_images.clear()
+            self.rich_menu_aliases.clear()
+            self.default_rich_menu = None
+            self.user_rich_menus.clear()
             self._faults.clear()
             self._generation += 1
 
@@ -88,10 +111,24 @@ class FakeLine:
 
     def sent_to(self, user_id: str) -> list[Delivery]:
         with self._lock:
-            return [d for d in self.deliveries if d.to == user_id]
+            return [d for d in self.deliveries if d.to == user_id or user_id in d.recipients]
 
     def texts_to(self, user_id: str) -> list[str]:
         return [m.get("text") or m.get("altText", "") for d in self.sent_to(user_id) for m in d.messages]
+
+    def rich_menu_of(self, user_id: str) -> str | None:
+        """The rich menu the user sees: the one linked to them, else the default."""
+        with self._lock:
+            return self.user_rich_menus.get(user_id) or self.default_rich_menu
+
+    def rich_menu_named(self, name: str) -> dict | None:
+        with self._lock:
+            return next((m for m in self.rich_menus.values() if m["name"] == name), None)
+
+    def rich_menu_image(self, rich_menu_id: str) -> bytes | None:
+        with self._lock:
+            found = self.rich_menu_images.get(rich_menu_id)
+        return found[0] if found else None
 
     def wait_for(self, predicate, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -132,8 +169,9 @@ class FakeLine:
 
 def _error(status: int, message: str, request_id: str, details: list | None = None, headers=None):
     body = {"message": message}
-    if details:
-        body["details"] = [{"message": d, "property": "messages"} for d in details]
+    if details:  # strings (about the messages), (property, message) pairs, or LINE's own dicts
+        body["details"] = [d if isinstance(d, dict) else {"message": d[1], "property": d[0]} if isinstance(d, tuple)
+                           else {"message": d, "property": "messages"} for d in details]
     response = jsonify(body)
     response.status_code = status
     response.headers["x-line-request-id"] = request_id
@@ -226,6 +264,32 @@ def blueprint() -> Blueprint:
         line._record(Delivery("push", str(body.get("to")), messages, time.time(), retry_key, request_id), 200)
         return _ok(request_id, {"sentMessages": [{"id": uuid.uuid4().hex[:18]} for _ in messages]})
 
+    @bp.post("/v2/bot/message/multicast")
+    def multicast():
+        request_id, failed = guard("multicast")
+        if failed:
+            return failed
+        body, messages, bad = checked_messages(request_id)
+        if bad:
+            return bad
+        line = fake()
+        to = body.get("to")
+        if not isinstance(to, list) or not 1 <= len(to) <= 500 or not all(isinstance(u, str) and u for u in to):
+            line._record(None, 400)
+            return _error(400, "The request body has 1 error(s)", request_id,
+                          [{"message": "Size must be between 1 and 500", "property": "to"}])
+        retry_key = request.headers.get("X-Line-Retry-Key")
+        if retry_key:
+            with line._lock:
+                seen = retry_key in line._retry_keys
+                line._retry_keys.setdefault(retry_key, time.time())
+            if seen:
+                line._record(None, 409)
+                return _error(409, "The retry key is already accepted", request_id,
+                              headers={"x-line-accepted-request-id": request_id})
+        line._record(Delivery("multicast", "", messages, time.time(), retry_key, request_id, recipients=tuple(to)), 200)
+        return _ok(request_id)
+
     @bp.get("/v2/bot/profile/<user_id>")
     def profile(user_id: str):
         request_id, failed = guard("profile")
@@ -252,7 +316,279 @@ def blueprint() -> Blueprint:
         response.headers["x-line-request-id"] = request_id
         return response
 
+    _rich_menu_routes(bp, fake, guard)
     return bp
+
+
+_USER_ID = re.compile(r"U[0-9a-f]{32}")
+_MAX_RICH_MENUS = 1000  # per channel
+
+
+def _rich_menu_routes(bp: Blueprint, fake, guard) -> None:
+    """The rich menu endpoints. Every one goes through `guard` (token, injected faults) and is
+    recorded in `requests` with its status."""
+
+    def done(request_id: str, body: dict | None = None, status: int = 200):
+        fake()._record(None, status)
+        return _ok(request_id, body)
+
+    def refused(request_id: str, status: int, message: str, details: list | None = None):
+        fake()._record(None, status)
+        return _error(status, message, request_id, details)
+
+    def menu_or_404(request_id: str, rich_menu_id: str):
+        menu = fake().rich_menus.get(rich_menu_id)
+        return menu, (None if menu else refused(request_id, 404, "Not found"))
+
+    def shown(request_id: str, rich_menu_id: str, missing_status: int = 404):
+        """A menu may be shown (alias, default, link) once it exists and has its image."""
+        line = fake()
+        if rich_menu_id not in line.rich_menus:
+            return refused(request_id, missing_status, "richmenu not found")
+        if rich_menu_id not in line.rich_menu_images:
+            return refused(request_id, 400, "must upload richmenu image before applying it to user")
+        return None
+
+    @bp.post("/v2/bot/richmenu")
+    def create_rich_menu():
+        request_id, failed = guard("richmenu.create")
+        if failed:
+            return failed
+        body = request.get_json(silent=True)
+        problems = line_limits.rich_menu_problems(body)
+        if problems:
+            return refused(request_id, 400, f"The request body has {len(problems)} error(s)", problems)
+        line = fake()
+        with line._lock:
+            if len(line.rich_menus) >= _MAX_RICH_MENUS:
+                return refused(request_id, 400, "The maximum number of rich menus has been reached")
+            rich_menu_id = "richmenu-" + uuid.uuid4().hex
+            line.rich_menus[rich_menu_id] = {"richMenuId": rich_menu_id, **body}
+        return done(request_id, {"richMenuId": rich_menu_id})
+
+    @bp.get("/v2/bot/richmenu/list")
+    def list_rich_menus():
+        request_id, failed = guard("richmenu.list")
+        if failed:
+            return failed
+        with fake()._lock:
+            menus = list(fake().rich_menus.values())
+        return done(request_id, {"richmenus": menus})
+
+    @bp.get("/v2/bot/richmenu/<rich_menu_id>")
+    def get_rich_menu(rich_menu_id: str):
+        request_id, failed = guard("richmenu.get")
+        if failed:
+            return failed
+        menu, missing = menu_or_404(request_id, rich_menu_id)
+        return missing or done(request_id, menu)
+
+    @bp.delete("/v2/bot/richmenu/<rich_menu_id>")
+    def delete_rich_menu(rich_menu_id: str):
+        request_id, failed = guard("richmenu.delete")
+        if failed:
+            return failed
+        line = fake()
+        with line._lock:
+            if line.rich_menus.pop(rich_menu_id, None) is None:
+                return refused(request_id, 404, "Not found")
+            line.rich_menu_images.pop(rich_menu_id, None)
+            for alias_id in [a for a, m in line.rich_menu_aliases.items() if m == rich_menu_id]:
+                del line.rich_menu_aliases[alias_id]
+            for user_id in [u for u, m in line.user_rich_menus.items() if m == rich_menu_id]:
+                del line.user_rich_menus[user_id]
+            if line.default_rich_menu == rich_menu_id:
+                line.default_rich_menu = None
+        return done(request_id)
+
+    @bp.post("/v2/bot/richmenu/<rich_menu_id>/content")
+    def upload_rich_menu_image(rich_menu_id: str):
+        request_id, failed = guard("richmenu.upload")
+        if failed:
+            return failed
+        # Read past the host app's own body limit (the simulator's is 1 MiB), so that the
+        # answer to an image over LINE's limit is LINE's 400, not the web server's 413.
+        request.max_content_length = 16 * line_limits.MAX_RICH_MENU_IMAGE_BYTES
+        data = request.get_data()
+        menu, missing = menu_or_404(request_id, rich_menu_id)
+        if missing:
+            return missing
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if content_type not in ("image/png", "image/jpeg"):
+            return refused(request_id, 400, "Content-Type must be image/png or image/jpeg")
+        if not data:
+            return refused(request_id, 400, "The image is empty")
+        if len(data) > line_limits.MAX_RICH_MENU_IMAGE_BYTES:
+            return refused(request_id, 400, "The image is over 1 MB")
+        try:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as image:
+                image_format, image_size = image.format, image.size
+                image.verify()
+        except Exception:  # Pillow raises many kinds for a broken or foreign file
+            return refused(request_id, 400, "The image could not be read")
+        if {"PNG": "image/png", "JPEG": "image/jpeg"}.get(image_format) != content_type:
+            return refused(request_id, 400, f"The image is {image_format}, not {content_type}")
+        size = (menu["size"]["width"], menu["size"]["height"])
+        if image_size != size:
+            return refused(request_id, 400, f"The image is {image_size[0]}x{image_size[1]}; "
+                                            f"the rich menu is {size[0]}x{size[1]}")
+        line = fake()
+        with line._lock:
+            if rich_menu_id in line.rich_menu_images:
+                return refused(request_id, 400, "An image has already been uploaded to the richmenu")
+            line.rich_menu_images[rich_menu_id] = (data, content_type)
+        return done(request_id)
+
+    @bp.get("/v2/bot/richmenu/<rich_menu_id>/content")
+    def download_rich_menu_image(rich_menu_id: str):
+        request_id, failed = guard("richmenu.download")
+        if failed:
+            return failed
+        found = fake().rich_menu_images.get(rich_menu_id)
+        if not found:
+            return refused(request_id, 404, "Not found")
+        fake()._record(None, 200)
+        response = current_app.response_class(found[0], mimetype=found[1])
+        response.headers["x-line-request-id"] = request_id
+        return response
+
+    # Aliases
+
+    @bp.post("/v2/bot/richmenu/alias")
+    def create_alias():
+        request_id, failed = guard("alias.create")
+        if failed:
+            return failed
+        body = request.get_json(silent=True) or {}
+        alias_id, rich_menu_id = body.get("richMenuAliasId"), body.get("richMenuId")
+        if not line_limits.is_alias_id(alias_id):
+            return refused(request_id, 400, "The request body has 1 error(s)",
+                           [("richMenuAliasId", "must match [a-z0-9_-]{1,32}")])
+        not_shown = shown(request_id, str(rich_menu_id), 400)
+        if not_shown:
+            return not_shown
+        line = fake()
+        with line._lock:
+            if alias_id in line.rich_menu_aliases:
+                return refused(request_id, 400, "conflict richmenu alias id")
+            line.rich_menu_aliases[alias_id] = rich_menu_id
+        return done(request_id)
+
+    @bp.get("/v2/bot/richmenu/alias/list")
+    def list_aliases():
+        request_id, failed = guard("alias.list")
+        if failed:
+            return failed
+        with fake()._lock:
+            aliases = [{"richMenuAliasId": a, "richMenuId": m} for a, m in fake().rich_menu_aliases.items()]
+        return done(request_id, {"aliases": aliases})
+
+    @bp.get("/v2/bot/richmenu/alias/<alias_id>")
+    def get_alias(alias_id: str):
+        request_id, failed = guard("alias.get")
+        if failed:
+            return failed
+        rich_menu_id = fake().rich_menu_aliases.get(alias_id)
+        if rich_menu_id is None:
+            return refused(request_id, 404, "Not found")
+        return done(request_id, {"richMenuAliasId": alias_id, "richMenuId": rich_menu_id})
+
+    @bp.post("/v2/bot/richmenu/alias/<alias_id>")
+    def update_alias(alias_id: str):
+        request_id, failed = guard("alias.update")
+        if failed:
+            return failed
+        rich_menu_id = str((request.get_json(silent=True) or {}).get("richMenuId"))
+        line = fake()
+        if alias_id not in line.rich_menu_aliases:
+            return refused(request_id, 400, "richmenu alias not found")
+        not_shown = shown(request_id, rich_menu_id, 400)
+        if not_shown:
+            return not_shown
+        with line._lock:
+            line.rich_menu_aliases[alias_id] = rich_menu_id
+        return done(request_id)
+
+    @bp.delete("/v2/bot/richmenu/alias/<alias_id>")
+    def delete_alias(alias_id: str):
+        request_id, failed = guard("alias.delete")
+        if failed:
+            return failed
+        with fake()._lock:
+            gone = fake().rich_menu_aliases.pop(alias_id, None)
+        return done(request_id) if gone else refused(request_id, 400, "richmenu alias not found")
+
+    # The default menu
+
+    @bp.post("/v2/bot/user/all/richmenu/<rich_menu_id>")
+    def set_default(rich_menu_id: str):
+        request_id, failed = guard("default.set")
+        if failed:
+            return failed
+        not_shown = shown(request_id, rich_menu_id)
+        if not_shown:
+            return not_shown
+        with fake()._lock:
+            fake().default_rich_menu = rich_menu_id
+        return done(request_id)
+
+    @bp.get("/v2/bot/user/all/richmenu")
+    def get_default():
+        request_id, failed = guard("default.get")
+        if failed:
+            return failed
+        current = fake().default_rich_menu
+        if current is None:
+            return refused(request_id, 404, "no default richmenu")
+        return done(request_id, {"richMenuId": current})
+
+    @bp.delete("/v2/bot/user/all/richmenu")
+    def cancel_default():
+        request_id, failed = guard("default.cancel")
+        if failed:
+            return failed
+        with fake()._lock:
+            fake().default_rich_menu = None
+        return done(request_id)
+
+    # Per user
+
+    @bp.post("/v2/bot/user/<user_id>/richmenu/<rich_menu_id>")
+    def link(user_id: str, rich_menu_id: str):
+        request_id, failed = guard("user.link")
+        if failed:
+            return failed
+        if not _USER_ID.fullmatch(user_id):
+            return refused(request_id, 400, "The value for the 'userId' parameter is invalid")
+        not_shown = shown(request_id, rich_menu_id)
+        if not_shown:
+            return not_shown
+        with fake()._lock:
+            fake().user_rich_menus[user_id] = rich_menu_id
+        return done(request_id)
+
+    @bp.delete("/v2/bot/user/<user_id>/richmenu")
+    def unlink(user_id: str):
+        request_id, failed = guard("user.unlink")
+        if failed:
+            return failed
+        if not _USER_ID.fullmatch(user_id):
+            return refused(request_id, 400, "The value for the 'userId' parameter is invalid")
+        with fake()._lock:
+            fake().user_rich_menus.pop(user_id, None)
+        return done(request_id)
+
+    @bp.get("/v2/bot/user/<user_id>/richmenu")
+    def linked(user_id: str):
+        request_id, failed = guard("user.get")
+        if failed:
+            return failed
+        rich_menu_id = fake().user_rich_menus.get(user_id)
+        if rich_menu_id is None:
+            return refused(request_id, 404, "the user has no richmenu")
+        return done(request_id, {"richMenuId": rich_menu_id})
 
 
 def create_app(fake: FakeLine) -> Flask:

@@ -21,6 +21,7 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -105,14 +106,20 @@ class LineClient:
         content_type = (response.headers or {}).get("Content-Type", "application/octet-stream")
         return bytes(response.data), content_type
 
-    def _call(self, operation: str, fn, *args, **kwargs):
+    def call(self, operation: str, fn, *args, quiet: tuple[int, ...] = (), **kwargs):
+        """Any other SDK call of `api` or `blob_api` (rich menus), with this client's timeout and
+        retries; failures raise LineApiError. Statuses in `quiet` are expected answers (404 for
+        "no default rich menu"), logged at INFO instead of ERROR."""
+        return self._call(operation, fn, *args, quiet=quiet, **kwargs)
+
+    def _call(self, operation: str, fn, *args, quiet: tuple[int, ...] = (), **kwargs):
         try:
             return fn(*args, _request_timeout=self.timeout_s, **kwargs)
         except ApiException as exc:
             request_id = (exc.headers or {}).get("x-line-request-id")
             error = LineApiError(operation, exc.status, request_id, (exc.body or "")[:300]
                                  if isinstance(exc.body, str) else str(exc.body)[:300])
-            log.error("%s", error)
+            log.log(logging.INFO if exc.status in quiet else logging.ERROR, "%s", error)
             raise error from None
         except urllib3.exceptions.HTTPError as exc:
             error = LineApiError(operation, None, None, f"{type(exc).__name__}: {exc}")
@@ -134,6 +141,23 @@ class LineClient:
                 return False
             raise
         return True
+
+    def multicast(self, to: list[str], messages: list[dict], retry_key: str) -> bool:
+        """The same messages to up to 500 users; False when LINE says this retry key was already
+        accepted (sent before)."""
+        request = MulticastRequest.from_dict({"to": to, "messages": messages})
+        try:
+            self._call("multicast", self.api.multicast_with_http_info, request, x_line_retry_key=retry_key)
+        except LineApiError as exc:
+            if exc.status == 409:
+                log.info("multicast to %d users with retry key %s was already accepted", len(to), retry_key)
+                return False
+            raise
+        return True
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """Show this rich menu to this user (instead of the default one)."""
+        self._call("link rich menu", self.api.link_rich_menu_id_to_user_with_http_info, user_id, rich_menu_id)
 
     def display_name(self, user_id: str) -> str:
         """The name a follower shows in LINE ("" when LINE cannot tell us)."""

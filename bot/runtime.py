@@ -18,6 +18,10 @@ from bot.console.accounts import StaffAccounts
 from bot.bookings import BookingStore, load_centers
 from bot.faq.matcher import Encoder, build_matcher, load_encoder
 from bot.handoff import HandoffQueue
+from bot.journeys import JourneyStore, load_plan
+from bot.journeys import jobs as journey_jobs
+from bot.journeys.service import Journeys
+from bot.richmenu.links import RichMenuLinks
 from bot.risk import RiskDetector, RiskPhrases
 from bot.staff_desk import StaffDesk
 from bot.transcripts import AuditLog, Transcripts
@@ -83,7 +87,7 @@ class Runtime:
         s = self.settings
         return DialogServices(self.catalogs, self.city,
                               Retention(s.session_idle_minutes, s.unfollowed_profile_days, s.transcript_retention_days),
-                              self.answers, bookings=self.bookings)
+                              self.answers, bookings=self.bookings, journeys=self.journeys)
 
     @cached_property
     def booking_store(self) -> BookingStore:
@@ -97,6 +101,24 @@ class Runtime:
     def booking_outbox(self) -> Outbox:
         """Pushes about bookings (reminders, waitlist offers, closures) in each parent's language."""
         return Outbox(self.line, self.dialog_services, lambda user_id: self.users.load(user_id)[0].language)
+
+    @cached_property
+    def journey_store(self) -> JourneyStore:
+        return JourneyStore(self.redis, self.settings.key_prefix, load_plan(self.settings.content_dir))
+
+    @cached_property
+    def journeys(self) -> Journeys:
+        return Journeys(self.journey_store)
+
+    def send_journeys(self, now=None):
+        """One tick of journey work (the scheduler runs it every minute)."""
+        return journey_jobs.run_due(self.journey_store, self.line, self.booking_outbox, self.dialog_services,
+                                    self.handoff, lambda user_id: self.users.load(user_id)[0].language,
+                                    now or self.journeys.clock())
+
+    @cached_property
+    def rich_menu_links(self) -> RichMenuLinks:
+        return RichMenuLinks(self.line, self.redis, self.settings.key_prefix)
 
     @cached_property
     def booking_desk(self) -> BookingDesk:
@@ -140,7 +162,8 @@ class Runtime:
 
         return Conversations(self.users, self.messenger, self.line, build_router(), self.dialog_services,
                              handoff=self.handoff, transcripts=self.transcripts, audit=self.audit, risk=self.risk,
-                             forget_hooks=(self.bookings.forget,))
+                             forget_hooks=(self.bookings.forget, self.journeys.forget, self.rich_menu_links.forget),
+                             rich_menus=self.rich_menu_links)
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for: the catalogs, the FAQ index, the
@@ -157,7 +180,8 @@ class Runtime:
         jobs = [Job("transcript retention", 3600, self.transcripts.sweep),
                 Job("audit retention", 3600, self.audit.sweep),
                 Job("booking offers and reminders", 30,
-                    lambda: run_due(self.booking_store, self.booking_outbox, self.bookings.clock()))]
+                    lambda: run_due(self.booking_store, self.booking_outbox, self.bookings.clock())),
+                Job("journey messages and referral follow-ups", 60, self.send_journeys)]
         return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3), jobs=jobs)
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import booking, faq, handoff, language, menu, privacy
+from dialogs import booking, faq, handoff, journey, language, menu, privacy, safety
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -35,7 +35,8 @@ COMMANDS = (
 
 def build_router() -> Router:
     return Router(
-        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG, handoff.DIALOG, booking.DIALOG),
+        dialogs=(language.DIALOG, privacy.DIALOG, faq.DIALOG, handoff.DIALOG, booking.DIALOG, safety.DIALOG,
+                 journey.DIALOG),
         commands=COMMANDS,
         on_follow=greet,
         idle=idle,

@@ -36,6 +36,7 @@ class FaqEntry:
     phrases: tuple[str, ...] = ()   # how people ask, for matching only (never shown)
     related: tuple[str, ...] = ()
     window: str = ""                # the window whose contact facts follow the answer
+    follow_up: bool = False         # a worry sent to that window: the parent is asked later if they got through
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ class Turn:
     handoff: HandoffRequest | None = None
     withdraw_handoff: bool = False  # the user takes back a request no one has claimed
     forget_user: bool = False       # delete everything kept about the user (confirmed by them)
+    referral: str = ""              # an FAQ entry that sent the parent to a window: ask later if they got through
 
 
 class Services(Protocol):

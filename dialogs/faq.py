@@ -44,7 +44,7 @@ def show_entry(ctx: Context, entry: FaqEntry, lead: Text | None = None) -> Turn:
     buttons = tuple(entry_button(ctx, r) for r in related if r is not None)[:MAX_LISTED - 4]
     replies = [lead] if lead else []
     replies.append(Text(answer_text(ctx, entry), quick_replies=buttons + menu_buttons(ctx)))
-    return Turn(replies=replies)
+    return Turn(replies=replies, referral=entry.id if entry.follow_up and entry.window else "")
 
 
 def show(ctx: Context) -> Turn:

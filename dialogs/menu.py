@@ -10,9 +10,15 @@ ENTRIES: tuple[tuple[str, str], ...] = (
     ("faq.browse", N_("よくある質問")),
     ("person", N_("人と話したい")),
     ("booking", N_("センターの予約")),
+    ("journey", N_("お知らせの登録")),
     ("privacy", N_("個人情報の扱い")),
+    ("safety.numbers", N_("緊急の電話番号")),
     ("language", N_("🌐 言語 Language")),
 )
+
+
+# The rich menu's bar at the bottom of the chat (LINE allows 14 characters).
+CHAT_BAR = N_("メニュー")
 
 
 def menu_buttons(ctx: Context) -> tuple[Action, ...]:

@@ -6,7 +6,8 @@ chat. The numbers are tappable; when staff will read the message is said honestl
 
 from __future__ import annotations
 
-from dialogs.engine import N_, Context, Turn
+from dialogs.engine import N_, Context, Dialog, Turn
+from dialogs.menu import menu_buttons
 from dialogs.messages import Action, Buttons, Text
 
 # label, tel: URI ('#' must be escaped in a URI)
@@ -90,3 +91,25 @@ def reply(ctx: Context, category: str) -> Turn:
     if actions:
         replies.append(Buttons(text=_("タップすると電話がかかります。"), alt_text=_("電話をかける"), actions=actions))
     return Turn(replies=replies)
+
+
+EMERGENCY_LABEL = N_("緊急の電話番号")
+
+
+def emergency_numbers(ctx: Context) -> Turn:
+    """The numbers to call in an emergency, from the rich menu or the main menu: one tap each."""
+    _ = ctx._
+    lead = _("緊急のときの電話番号です。押すと電話がかかります。")
+    calls = tuple(Action(label=_(CALLS[n][0]), uri=CALLS[n][1]) for n in ("119", "8000", "110", "189"))
+    replies: list = [Buttons(text=lead, alt_text=lead, actions=calls)]
+    city_lines = []
+    for line in ctx.services.city.safety_lines:
+        entry = f"{_(line.label)}: {line.phone}"
+        if entry not in city_lines:
+            city_lines.append(entry)
+    replies.append(Text("\n".join(city_lines) if city_lines else _(
+        "命や安全にかかわるときは、ためらわずに電話してください。"), quick_replies=menu_buttons(ctx)))
+    return Turn(replies=replies)
+
+
+DIALOG = Dialog(name="safety", entry=emergency_numbers, anytime={"safety.numbers": emergency_numbers})

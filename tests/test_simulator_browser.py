@@ -63,7 +63,8 @@ JA_CONSENT_QUESTION = "この内容に同意しますか？"
 JA_MENU = "メニューです。下のボタンから選ぶか、知りたいことを文章で送ってください。"
 JA_THANKS_MENU = f"ありがとうございます。\n\n{JA_MENU}"
 JA_NOT_FOUND = "ごめんなさい、その質問の答えが見つかりませんでした。話題から選ぶか、担当の職員に相談してください。"
-JA_MENU_BUTTONS = ["よくある質問", "人と話したい", "センターの予約", "個人情報の扱い", "🌐 言語 Language"]
+JA_MENU_BUTTONS = ["よくある質問", "人と話したい", "センターの予約", "お知らせの登録", "個人情報の扱い", "緊急の電話番号",
+                   "🌐 言語 Language"]
 XSS = '<script>alert(1)</script><img src="x" onerror="alert(2)"> hello'
 
 

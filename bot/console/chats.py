@@ -26,7 +26,8 @@ RISKS = {
 def reason_label(reason: str) -> str:
     if reason.startswith("risk:"):
         return _(RISKS.get(reason[5:], "危険のおそれ"))
-    return {"asked": _("本人が職員との会話を希望"), "faq_failed": _("ボットが答えられなかった")}.get(reason, reason)
+    return {"asked": _("本人が職員との会話を希望"), "faq_failed": _("ボットが答えられなかった"),
+            "referral": _("紹介した相談先につながっていない（事後フォロー）")}.get(reason, reason)
 
 
 def waited(seconds: int) -> str:
