@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response
 from linebot.v3 import WebhookParser
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -23,6 +24,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.log_level)
     runtime = runtime or Runtime(settings)
     app = Flask(__name__)
+    if settings.trusted_proxy_hops:
+        # Behind a load balancer: the client's address and scheme come from X-Forwarded-*, set by
+        # that many proxies of our own (for the sign-in throttle, the audit log, secure cookies).
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["kosodate"] = runtime
     app.extensions["kosodate.parser"] = WebhookParser(settings.channel_secret)

@@ -2,7 +2,7 @@
 
 A day's slots per center with who booked them, adding and closing slots, cancelling one
 booking, and exporting bookings as CSV. Parents are told in their own language (closures and
-cancellations go through bot.booking_jobs' Outbox, with retry keys); every change and every
+cancellations go through bot.outbox, with retry keys, retried when LINE fails); every change and every
 export is in the audit log.
 """
 
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from bot.booking_jobs import Outbox, retry_key, tell_closure
+from bot.booking_jobs import retry_key, tell_closure
+from bot.outbox import Outbox
 from bot.bookings import BookingStore
 from bot.transcripts import AuditLog
 from dialogs import booking_notices
@@ -49,30 +51,40 @@ class BookingDesk:
         self.audit.record(staff, "slot_added", detail=f"{slot.id} capacity {capacity}")
         return slot
 
-    def close_slot(self, staff: str, slot_id: str, reason: str, note: str = "") -> int:
-        """Close a slot; returns how many parents were told."""
+    def close_slot(self, staff: str, slot_id: str, reason: str, note: str = "") -> tuple[str, Counter]:
+        """Close a slot that has not started: (closed | no_such_slot | already_closed | started,
+        how telling each parent went)."""
         reason = reason if reason in CANCEL_REASONS else "center"
         now = self.clock()
+        slot = self.store.slot(slot_id, now)
+        if slot is None:
+            return "no_such_slot", Counter()
+        if slot.closed:
+            return "already_closed", Counter()
+        if slot.start <= now:
+            return "started", Counter()
         closure = self.store.close_slot(slot_id, reason, now)
         told = tell_closure(self.store, self.outbox, closure, now, reason=reason, note=note)
         self.audit.record(staff, "slot_closed", detail=f"{slot_id} ({reason}); {len(closure.bookings)} booked, "
-                                                       f"{len(closure.waiting_users)} waiting; {told} told")
-        return told
+                                                       f"{len(closure.waiting_users)} waiting; told: {dict(told)}")
+        return "closed", told
 
-    def cancel_booking(self, staff: str, booking_id: str, reason: str, note: str = "") -> str:
-        """Cancel one parent's booking and tell them why: cancelled | gone | started | …"""
+    def cancel_booking(self, staff: str, booking_id: str, reason: str, note: str = "") -> tuple[str, str]:
+        """Cancel one parent's booking and tell them why: (cancelled | gone | started | …, how
+        telling them went: sent | queued | refused)."""
         reason = reason if reason in CANCEL_REASONS else "center"
         booking = self.store.booking(booking_id)
         if booking is None or booking.status != "booked":
-            return "gone"
+            return "gone", ""
         result = self.store.cancel(booking.user_id, booking_id, self.clock())
         if result.status != "cancelled":
-            return result.status
+            return result.status, ""
         key = retry_key(self.store, "booking-cancelled-by-staff", booking.id, booking.user_id, booking.slot_id)
-        self.outbox.push(booking.user_id, lambda ctx: booking_notices.booking_closed(ctx, booking, reason, note),
-                         key, "cancellation by staff")
-        self.audit.record(staff, "booking_cancelled", booking.user_id, f"{booking.id} {booking.slot_id} ({reason})")
-        return "cancelled"
+        told = self.outbox.push(booking.user_id, lambda ctx: booking_notices.booking_closed(ctx, booking, reason, note),
+                                key, "cancellation by staff")
+        self.audit.record(staff, "booking_cancelled", booking.user_id,
+                          f"{booking.id} {booking.slot_id} ({reason}); told: {told}")
+        return "cancelled", told
 
     def export_csv(self, staff: str, center_id: str, first: date, last: date) -> str:
         """The bookings of a center from `first` to `last`, one row per booking (UTF-8 with BOM,

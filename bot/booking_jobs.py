@@ -11,46 +11,16 @@ language.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime
-from typing import Callable
 
-from bot import line_limits, render
 from bot.bookings import BookingStore
-from bot.line import LineApiError, retry_key_for
+from bot.line import retry_key_for
+from bot.outbox import SENT, Outbox
 from dialogs import booking_notices
 from dialogs.centers import Booking, Closure
-from dialogs.engine import Context, Inbound, Session
-from dialogs.messages import Message
 
 log = logging.getLogger(__name__)
-
-
-class Outbox:
-    """Pushes what a dialogs function says, in the recipient's language.
-
-    `line` needs `push(to, messages, retry_key) -> bool` (bot.line.LineClient); `services` are
-    the dialogs' services (with `bookings`, for dates); `language_of(user_id)` is the parent's
-    chosen language.
-    """
-
-    def __init__(self, line, services, language_of: Callable[[str], str]):
-        self.line = line
-        self.services = services
-        self.language_of = language_of
-
-    def push(self, user_id: str, build: Callable[[Context], list[Message]], retry_key: str, purpose: str) -> bool:
-        language = self.language_of(user_id)
-        ctx = Context(Inbound(kind="other", user_id=user_id), Session(user_id, language), self.services, language)
-        messages = render.messages(build(ctx))
-        found = line_limits.problems(messages)
-        if found:
-            log.error("%s for %s over LINE's limits, clamped: %s", purpose, user_id, "; ".join(found))
-            messages = line_limits.clamp(messages)
-        try:
-            return bool(self.line.push(user_id, messages, retry_key))   # False: sent before (same key)
-        except LineApiError as exc:
-            log.warning("%s for %s not sent: %s", purpose, user_id, exc)
-            return False
 
 
 def retry_key(store: BookingStore, purpose: str, *parts: str) -> str:
@@ -75,7 +45,7 @@ def send_offers(store: BookingStore, outbox: Outbox, now: datetime) -> int:
             continue
         key = retry_key(store, "booking-offer", offer.id, offer.user_id, offer.slot_id, offer.expires.isoformat())
         sent += outbox.push(offer.user_id, lambda ctx, o=offer, s=slot: booking_notices.offer(ctx, o, s), key,
-                            "waitlist offer")
+                            "waitlist offer") == SENT
     return sent
 
 
@@ -84,7 +54,7 @@ def send_reminders(store: BookingStore, outbox: Outbox, now: datetime) -> int:
     sent = 0
     for booking in store.due_reminders(now):
         sent += outbox.push(booking.user_id, lambda ctx, b=booking: booking_notices.reminder(ctx, b),
-                            _booking_key(store, "booking-reminder", booking), "booking reminder")
+                            _booking_key(store, "booking-reminder", booking), "booking reminder") == SENT
     return sent
 
 
@@ -94,16 +64,17 @@ def run_due(store: BookingStore, outbox: Outbox, now: datetime) -> int:
 
 
 def tell_closure(store: BookingStore, outbox: Outbox, closure: Closure, now: datetime, *,
-                 reason: str = "center", note: str = "") -> int:
+                 reason: str = "center", note: str = "") -> Counter:
     """After BookingStore.close_slot: each parent with a booking, a place on the waitlist or an
-    offer for the slot is told it will not take place (why, and staff's `note` if any)."""
-    sent = 0
+    offer for the slot is told it will not take place (why, and staff's `note` if any).
+    Returns how it went: sent, sent_before, queued (LINE failed: retried later), refused."""
+    outcomes: Counter = Counter()
     for booking in closure.bookings:
-        sent += outbox.push(booking.user_id,
-                            lambda ctx, b=booking: booking_notices.booking_closed(ctx, b, reason, note),
-                            _booking_key(store, "booking-closed", booking), "closure notice")
+        outcomes[outbox.push(booking.user_id,
+                             lambda ctx, b=booking: booking_notices.booking_closed(ctx, b, reason, note),
+                             _booking_key(store, "booking-closed", booking), "closure notice")] += 1
     slot = store.slot(closure.slot_id, now) if closure.waiting_users else None
     for user_id in closure.waiting_users if slot is not None else ():
-        sent += outbox.push(user_id, lambda ctx: booking_notices.waitlist_closed(ctx, slot),
-                            retry_key(store, "waitlist-closed", closure.slot_id, user_id), "closure notice")
-    return sent
+        outcomes[outbox.push(user_id, lambda ctx: booking_notices.waitlist_closed(ctx, slot),
+                             retry_key(store, "waitlist-closed", closure.slot_id, user_id), "closure notice")] += 1
+    return outcomes

@@ -71,6 +71,7 @@ class Settings:
     console_cookie_secure: bool = True
     console_max_failed_logins: int = 5
     console_lockout_minutes: int = 15
+    trusted_proxy_hops: int = 0
     log_level: str = "INFO"
 
     @property
@@ -135,6 +136,7 @@ class Settings:
             console_cookie_secure=(cookie_secure not in ("0", "false", "no")) if cookie_secure else not development,
             console_max_failed_logins=max(1, _int(env, "CONSOLE_MAX_FAILED_LOGINS", 5)),
             console_lockout_minutes=max(1, _int(env, "CONSOLE_LOCKOUT_MINUTES", 15)),
+            trusted_proxy_hops=max(0, _int(env, "TRUSTED_PROXY_HOPS", 0)),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
         return settings

@@ -11,7 +11,8 @@ from bot.config import ConfigError, Settings
 from bot.content import load_city
 from bot.conversation import Conversations, DialogServices, Retention
 from bot.event_queue import EventQueue
-from bot.booking_jobs import Outbox, run_due
+from bot.booking_jobs import run_due
+from bot.outbox import Outbox
 from bot.booking_desk import BookingDesk
 from bot.booking_service import Bookings
 from bot.console.accounts import StaffAccounts
@@ -98,9 +99,11 @@ class Runtime:
         return Bookings(self.booking_store, name_of=self.line.display_name)
 
     @cached_property
-    def booking_outbox(self) -> Outbox:
-        """Pushes about bookings (reminders, waitlist offers, closures) in each parent's language."""
-        return Outbox(self.line, self.dialog_services, lambda user_id: self.users.load(user_id)[0].language)
+    def outbox(self) -> Outbox:
+        """The pushes the bot starts (reminders, offers, closures, referral questions, hand-backs), in
+        each parent's language; kept and retried when LINE fails."""
+        return Outbox(self.line, self.dialog_services, lambda user_id: self.users.load(user_id)[0].language,
+                      self.redis, self.settings.key_prefix)
 
     @cached_property
     def journey_store(self) -> JourneyStore:
@@ -112,7 +115,7 @@ class Runtime:
 
     def send_journeys(self, now=None):
         """One tick of journey work (the scheduler runs it every minute)."""
-        return journey_jobs.run_due(self.journey_store, self.line, self.booking_outbox, self.dialog_services,
+        return journey_jobs.run_due(self.journey_store, self.line, self.outbox, self.dialog_services,
                                     self.handoff, lambda user_id: self.users.load(user_id)[0].language,
                                     now or self.journeys.clock())
 
@@ -122,7 +125,7 @@ class Runtime:
 
     @cached_property
     def booking_desk(self) -> BookingDesk:
-        return BookingDesk(self.booking_store, self.booking_outbox, self.audit, lambda: self.bookings.clock())
+        return BookingDesk(self.booking_store, self.outbox, self.audit, lambda: self.bookings.clock())
 
     @cached_property
     def staff_accounts(self) -> StaffAccounts:
@@ -143,7 +146,7 @@ class Runtime:
     @cached_property
     def staff_desk(self) -> StaffDesk:
         return StaffDesk(self.handoff, self.transcripts, self.audit, self.line, self.users, self.dialog_services,
-                         last_messages=self.settings.handoff_last_messages)
+                         self.outbox, last_messages=self.settings.handoff_last_messages)
 
     @cached_property
     def line(self) -> LineClient:
@@ -180,8 +183,9 @@ class Runtime:
         jobs = [Job("transcript retention", 3600, self.transcripts.sweep),
                 Job("audit retention", 3600, self.audit.sweep),
                 Job("booking offers and reminders", 30,
-                    lambda: run_due(self.booking_store, self.booking_outbox, self.bookings.clock())),
-                Job("journey messages and referral follow-ups", 60, self.send_journeys)]
+                    lambda: run_due(self.booking_store, self.outbox, self.bookings.clock())),
+                Job("journey messages and referral follow-ups", 60, self.send_journeys),
+                Job("pushes LINE could not take yet", 30, lambda: self.outbox.retry_due())]
         return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3), jobs=jobs)
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from bot import line_limits, render
 from bot.conversation import DialogServices
 from bot.handoff import Case, HandoffQueue
 from bot.line import LineApiError, LineClient
+from bot.outbox import Outbox
 from bot.sessions import UserStore
 from bot.transcripts import AuditLog, Entry, Transcripts
 from dialogs import faq as faq_dialog
@@ -49,13 +50,14 @@ class Outcome:
 
 class StaffDesk:
     def __init__(self, handoff: HandoffQueue, transcripts: Transcripts, audit: AuditLog, line: LineClient,
-                 users: UserStore, services: DialogServices, *, last_messages: int = 5):
+                 users: UserStore, services: DialogServices, outbox: Outbox, *, last_messages: int = 5):
         self.handoff = handoff
         self.transcripts = transcripts
         self.audit = audit
         self.line = line
         self.users = users
         self.services = services
+        self.outbox = outbox
         self.last_messages = last_messages
 
     def queue(self) -> list[QueueItem]:
@@ -164,24 +166,24 @@ class StaffDesk:
         return Outcome(True, "noted", staff)
 
     def release(self, staff: str, user_id: str, *, force: bool = False) -> Outcome:
-        """Hand the conversation back to the bot; the parent is told so in their language."""
+        """Hand the conversation back to the bot; the parent is told so in their language. The chat
+        is handed back even when LINE cannot take the notice now: it is retried (bot.outbox), or,
+        when LINE refuses it (the parent blocked the bot), staff are told in `detail`."""
         case = self.handoff.case(user_id)
         if case is None:
             return Outcome(False, "gone")
         if case.holder != staff and not force:
             return Outcome(False, "not_holder", case.holder)
-        ctx = self._context(user_id, self.language_of(user_id, case))
-        messages = render.messages(handoff_dialog.released(ctx).replies)
-        retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"release:{user_id}:{case.since_ms}"))
-        try:
-            self.line.push(user_id, messages, retry_key)
-        except LineApiError as exc:
-            log.warning("release notice to %s not sent: %s", user_id, exc)
-            return Outcome(False, "line_error", case.holder, str(exc.status or exc))
         status, holder = self.handoff.release(user_id, staff, force=force)
         if status != "released":
             return Outcome(False, status, holder)
+        language = self.language_of(user_id, case)
+        retry_key = str(uuid.uuid5(_STAFF_NAMESPACE, f"release:{user_id}:{case.since_ms}"))
+        messages = self.outbox.messages_for(
+            user_id, lambda ctx: handoff_dialog.released(ctx.in_language(language)).replies, "hand-back notice")
+        told = self.outbox.push_messages(user_id, messages, retry_key, "hand-back notice")
         self.transcripts.append(user_id, "bot", render.summary(messages), kind="released", staff=staff)
         self.users.save(user_id, state="", data={}, profile_changes={})
-        self.audit.record(staff, "released", user_id, "forced" if force and holder != staff else "")
-        return Outcome(True, "released", holder)
+        self.audit.record(staff, "released", user_id,
+                          ("forced; " if force and holder != staff else "") + f"told: {told}")
+        return Outcome(True, "released", holder, told)

@@ -408,7 +408,7 @@ def test_waitlist_offer_push_and_accept_from_another_state(chat, runtime, store)
     assert "キャンセル待ち:" in text(parent.tap(Postback("booking.mine").encode()))
 
     store.cancel("U1", store.bookings_of("U1", NOW)[0].id, NOW)
-    assert run_due(store, runtime.booking_outbox, NOW) == 1
+    assert run_due(store, runtime.outbox, NOW) == 1
     [push] = parent.pushes()
     [offer] = store.offers_of(parent.user, NOW)
     assert push.retry_key == retry_key(store, "booking-offer", offer.id, offer.user_id, MORNING,
@@ -416,7 +416,7 @@ def test_waitlist_offer_push_and_accept_from_another_state(chat, runtime, store)
     assert "キャンセル待ちをしていた時間に、空きが出ました。" in text(push.messages)
     assert "6月2日(月) 14:00までに「予約する」を押すと、予約できます。" in text(push.messages)
     assert line_limits.problems(push.messages) == []
-    assert run_due(store, runtime.booking_outbox, NOW) == 0            # each offer is pushed once
+    assert run_due(store, runtime.outbox, NOW) == 0            # each offer is pushed once
 
     parent.tap(Postback("language").encode())                          # the parent is elsewhere
     done = parent.tap(button(push.messages, "booking.offer.accept", offer.id))
@@ -430,10 +430,10 @@ def test_a_stale_offer_says_it_expired_and_offers_the_next_free_times(chat, runt
     store.join_waitlist(parent.user, MORNING, 1, NOW)
     store.join_waitlist(other.user, MORNING, 1, NOW)
     store.cancel("U1", store.bookings_of("U1", NOW)[0].id, NOW)
-    run_due(store, runtime.booking_outbox, NOW)
+    run_due(store, runtime.outbox, NOW)
     [push] = parent.pushes()
     clock.now = NOW + timedelta(minutes=121)
-    assert run_due(store, runtime.booking_outbox, clock.now) == 1       # the seat goes on to the next parent
+    assert run_due(store, runtime.outbox, clock.now) == 1       # the seat goes on to the next parent
     late = parent.tap(button(push.messages, "booking.offer.accept"))
     assert "このご案内は期限が過ぎたか、もう使えません。" in text(late)
     assert "ひまわりの、次に空いている時間です。" in text(late)
@@ -449,7 +449,7 @@ def test_a_stale_offer_says_it_expired_and_offers_the_next_free_times(chat, runt
 def test_the_reminder_is_pushed_once_the_day_before_with_a_cancel_button(chat, runtime, store, clock):
     parent = chat("en")
     assert store.book(parent.user, MORNING, 1, "", NOW).ok
-    outbox = runtime.booking_outbox
+    outbox = runtime.outbox
     assert run_due(store, outbox, datetime.combine(MON, time(17, 59), TOKYO)) == 0
     clock.now = datetime.combine(MON, time(18), TOKYO)
     assert run_due(store, outbox, clock.now) == 1
@@ -474,9 +474,9 @@ def test_a_time_cancelled_by_staff_is_explained_to_everyone_concerned(chat, runt
     fill(store, MORNING, booked.user, "U2")
     store.join_waitlist(waiting.user, MORNING, 1, NOW)
     closure = store.close_slot(MORNING, "職員の研修", NOW)
-    outbox = runtime.booking_outbox
-    assert tell_closure(store, outbox, closure, NOW) == 3
-    assert tell_closure(store, outbox, closure, NOW) == 0               # the same notices again: refused
+    outbox = runtime.outbox
+    assert tell_closure(store, outbox, closure, NOW) == {"sent": 3}
+    assert tell_closure(store, outbox, closure, NOW) == {"sent_before": 3}   # the same notices again: refused by LINE
     [notice] = booked.pushes()
     assert "センターの都合で、次の予約が取り消しになりました。" in text(notice.messages)
     assert "6月3日(火) 10:00–11:30" in text(notice.messages)

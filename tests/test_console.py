@@ -78,8 +78,8 @@ def test_every_console_route_refuses_anonymous_users(app, client):
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(_path(rule), method=method)
-            assert response.status_code in (302, 401), (method, rule.rule, response.status_code)
-            if response.status_code == 302:
+            assert response.status_code in (302, 303, 401), (method, rule.rule, response.status_code)
+            if response.status_code in (302, 303):
                 assert "/console/sign-in" in response.headers["Location"]
 
 
@@ -354,16 +354,21 @@ def test_staff_add_and_close_slots_and_everyone_is_told(runtime, staff_a, booked
 
 def test_csv_export_is_audited_and_safe_for_spreadsheets(runtime, staff_a, booked_slot, fake_line):
     slot, parents, day = booked_slot
-    fake_line.set_profile(parents[2], "=HYPERLINK(\"x\")", "en")
     runtime.bookings.cancel(parents[0], runtime.bookings.bookings_of(parents[0])[0].id)
-    drain(runtime)
+    sly = user_id()
+    fake_line.set_profile(sly, '=HYPERLINK("http://x")', "en")
+    other = runtime.booking_store.add_slot("center-1", slot.start + timedelta(hours=3), slot.end + timedelta(hours=3), 1,
+                                           datetime.now(TOKYO))
+    assert runtime.bookings.book(sly, other.id, 1).status == "booked"
     response = staff_a.get(f"/console/bookings/export.csv?center=center-1&from={day}&to={day}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeffdate,start,end,slot")
     assert "Nguyen Lan" in body
+    assert """'=HYPERLINK(""http://x"")""" in body and ",=HYPERLINK" not in body
     assert "exported" in [e["action"] for e in runtime.audit.entries()]
-    assert staff_a.get(f"/console/bookings/export.csv?center=center-1&from={day}&to=2000-01-01").status_code == 400
+    assert staff_a.get(f"/console/bookings/export.csv?center=center-1&from={day}&to=2000-01-01").status_code == 302
+    assert staff_a.get("/console/bookings/export.csv?center=center-1&from=9999-12-30&to=9999-12-31").status_code == 400
 
 
 def test_staff_cli_reads_the_password_from_stdin(settings, runtime):
@@ -401,3 +406,136 @@ def test_pages_switch_to_english_for_staff_who_read_it(staff_a, chat_waiting):
     assert "A child&#39;s life or body in danger" in rows or "A child's life or body in danger" in rows
     chat = staff_a.get(f"/console/chat/{user}").get_data(as_text=True)
     assert "Canned replies" in chat
+
+
+# What goes wrong, and what staff are told
+
+def test_two_different_answers_from_one_page_both_go(runtime, staff_a, chat_waiting, fake_line):
+    user = chat_waiting()
+    runtime.transcripts.append(user, "user", "母子手帳はどこでもらえますか")
+    page = staff_a.get(f"/console/chat/{user}").get_data(as_text=True)
+    csrf = csrf_of(page)
+    staff_a.post(f"/console/chat/{user}/claim", data={"csrf_token": csrf})
+    page = staff_a.get(f"/console/chat/{user}").get_data(as_text=True)
+    canned_id = re.search(r'name="message_id" value="([0-9a-f]{32})">\s*<input type="hidden" name="reply" value="greeting"',
+                          page).group(1)
+    entry, faq_id = re.search(r'name="message_id" value="([0-9a-f]{32})">\s*<input type="hidden" name="entry" '
+                              r'value="([^"]+)"', page).group(2, 1)
+    assert canned_id != faq_id
+    before = len(fake_line.sent_to(user))
+    staff_a.post(f"/console/chat/{user}/canned", data={"csrf_token": csrf, "reply": "greeting", "message_id": canned_id})
+    staff_a.post(f"/console/chat/{user}/faq", data={"csrf_token": csrf, "entry": entry, "message_id": faq_id})
+    assert len(fake_line.sent_to(user)) == before + 2
+
+
+def test_a_failed_send_keeps_the_text_and_sending_again_goes_once(runtime, staff_a, chat_waiting, fake_line):
+    user = chat_waiting()
+    csrf = token(staff_a, f"/console/chat/{user}")
+    staff_a.post(f"/console/chat/{user}/claim", data={"csrf_token": csrf})
+    message_id = uuid.uuid4().hex
+    fake_line.fail("push", 503, times=10)
+    response = staff_a.post(f"/console/chat/{user}/send", data={"csrf_token": csrf, "text": "明日10時にお電話します",
+                                                              "message_id": message_id})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 502 and "LINEに送れませんでした" in page
+    assert ">明日10時にお電話します</textarea>" in page and f'value="{message_id}"' in page
+    fake_line.reset()
+    staff_a.post(f"/console/chat/{user}/send", data={"csrf_token": csrf, "text": "明日10時にお電話します",
+                                                   "message_id": message_id})
+    assert [d.messages[0]["text"] for d in fake_line.sent_to(user)] == ["明日10時にお電話します"]
+
+
+def test_a_held_chat_that_turns_urgent_sounds_the_alarm(runtime, staff_a, chat_waiting, client, events):
+    user = chat_waiting()
+    runtime.staff_desk.claim("hoken-b", user)
+    assert staff_a.get("/console/queue/state").get_json()["urgent"] == []
+    assert post_webhook(client, [events.text(user, "子どもが息をしていない")]).status_code == 200
+    drain(runtime)
+    state = staff_a.get("/console/queue/state").get_json()
+    assert state["urgent"] == [user] and state["unheld_urgent"] == []
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_throttle(app, accounts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(lambda _: sign_in(app, "hoken-a", "wrong password!")[1].status_code, range(24)))
+    assert codes.count(401) <= 5 and codes.count(429) >= 19
+
+
+def test_a_form_sent_after_the_session_ended_goes_to_sign_in_and_says_why(runtime, staff_a, chat_waiting, redis_client):
+    user = chat_waiting()
+    csrf = token(staff_a, f"/console/chat/{user}")
+    for key in redis_client.keys(f"{runtime.settings.key_prefix}:console:session:*"):
+        redis_client.delete(key)
+    response = staff_a.post(f"/console/chat/{user}/send", data={"csrf_token": csrf, "text": "長い返事",
+                                                              "message_id": uuid.uuid4().hex})
+    assert response.status_code == 303 and "/console/sign-in" in response.headers["Location"]
+    page = staff_a.get(response.headers["Location"]).get_data(as_text=True)
+    assert "サインアウトしました" in page
+
+
+def test_transcripts_are_polled_only_for_chats_opened_and_audited(runtime, staff_a, chat_waiting):
+    user = chat_waiting()
+    assert staff_a.get(f"/console/chat/{user}/entries").status_code == 404
+    staff_a.get(f"/console/chat/{user}")
+    assert staff_a.get(f"/console/chat/{user}/entries").status_code == 200
+    assert "read" in [e["action"] for e in runtime.audit.entries(user_id=user)]
+
+
+def test_odd_input_gets_a_clear_answer_not_a_500(staff_a, booked_slot):
+    slot, parents, day = booked_slot
+    csrf = token(staff_a, "/console/bookings")
+    for slot_id in ("nope", "x/y/z", "%E2%9C%93", "a" * 3000):
+        response = staff_a.post(f"/console/bookings/slots/{slot_id}/close", data={"csrf_token": csrf},
+                                follow_redirects=True)
+        assert response.status_code == 200 and "見つかりません" in response.get_data(as_text=True), slot_id
+    response = staff_a.post("/console/bookings/slots", data={"csrf_token": csrf, "center": "center-1",
+                                                             "start": "10:00", "end": "11:00", "capacity": "3"})
+    assert response.status_code == 400 and "正しくない送信です" in response.get_data(as_text=True)
+    assert staff_a.get("/console/bookings?day=9999-12-31").status_code == 400
+    assert staff_a.get("/console/chat/Unobody").status_code == 404
+    assert "見つかりません" in staff_a.get("/console/chat/Unobody").get_data(as_text=True)
+    response = staff_a.post("/console/bookings/999/cancel", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "この予約はもうありません" in response.get_data(as_text=True)
+
+
+def test_a_cancellation_line_cannot_take_now_is_sent_later_once(runtime, staff_a, booked_slot, fake_line):
+    slot, parents, day = booked_slot
+    booking = runtime.bookings.bookings_of(parents[0])[0]
+    fake_line.fail("push", 500, times=100)
+    response = staff_a.post(f"/console/bookings/{booking.id}/cancel", data={
+        "csrf_token": token(staff_a, "/console/bookings"), "center": "center-1", "day": day.isoformat()},
+        follow_redirects=True)
+    assert "自動で送り直します" in response.get_data(as_text=True)
+    assert runtime.outbox.waiting() == 1
+    fake_line.reset()
+    import time as clock
+
+    assert runtime.outbox.retry_due(clock.time() + 3600) == 1
+    assert runtime.outbox.retry_due(clock.time() + 7200) == 0
+    assert len([d for d in fake_line.sent_to(parents[0]) if d.kind == "push"]) == 1
+
+
+def test_a_chat_is_handed_back_even_when_line_refuses_the_notice(runtime, staff_a, chat_waiting, fake_line):
+    user = chat_waiting()
+    csrf = token(staff_a, f"/console/chat/{user}")
+    staff_a.post(f"/console/chat/{user}/claim", data={"csrf_token": csrf})
+    fake_line.fail("push", 400, times=5)
+    response = staff_a.post(f"/console/chat/{user}/release", data={"csrf_token": csrf}, follow_redirects=True)
+    assert runtime.handoff.case(user) is None
+    assert "届けられませんでした" in response.get_data(as_text=True)
+
+
+def test_redis_down_gets_a_page_that_says_so(settings, runtime):
+    from bot.app import create_app
+    from bot.redis_server import free_port
+    from bot.runtime import Runtime
+
+    dead = settings.with_(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(dead, Runtime(dead))
+    client = app.test_client()
+    page = client.get("/console/sign-in").get_data(as_text=True)
+    response = client.post("/console/sign-in", data={"name": "hoken-a", "password": PASSWORD,
+                                                     "csrf_token": csrf_of(page)})
+    assert response.status_code == 503 and "Redis" in response.get_data(as_text=True)

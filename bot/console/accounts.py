@@ -109,8 +109,8 @@ class StaffAccounts:
 
 
 class LoginThrottle:
-    """At most `max_failures` failed sign-ins per account, and five times that per address, in
-    any `window_s`; then sign-in is refused until the window has passed."""
+    """At most `max_failures` failed sign-ins per account, and five times that per address, in a
+    `window_s` from the first; then sign-in is refused until the window has passed."""
 
     def __init__(self, client: redis.Redis, prefix: str, *, max_failures: int = 5, window_s: int = 900):
         self.redis = client
@@ -121,31 +121,30 @@ class LoginThrottle:
     def _keys(self, name: str, address: str) -> tuple[str, str]:
         return f"{self.prefix}:console:failed:{name.lower()[:64]}", f"{self.prefix}:console:failed-ip:{address}"
 
-    def locked_for(self, name: str, address: str) -> int:
-        """Seconds until sign-in is allowed again (0: allowed now)."""
+    def attempt(self, name: str, address: str) -> int:
+        """Count a sign-in attempt before its password is checked (so parallel guesses cannot slip
+        past the count); seconds to wait when over the limit (0: go ahead)."""
         account, ip = self._keys(name, address)
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(account)
-            pipe.ttl(account)
-            pipe.get(ip)
-            pipe.ttl(ip)
-            by_account, account_ttl, by_ip, ip_ttl = pipe.execute()
+        with self.redis.pipeline(transaction=True) as pipe:
+            for key in (account, ip):
+                pipe.set(key, 0, ex=self.window_s, nx=True)   # the window starts at the first attempt
+                pipe.incr(key)
+                pipe.ttl(key)
+            _, by_account, account_ttl, _, by_ip, ip_ttl = pipe.execute()
         waits = []
-        if int(by_account or 0) >= self.max_failures:
+        if by_account > self.max_failures:
             waits.append(max(1, account_ttl))
-        if int(by_ip or 0) >= self.max_failures * 5:
+        if by_ip > self.max_failures * 5:
             waits.append(max(1, ip_ttl))
         return max(waits, default=0)
 
-    def failed(self, name: str, address: str) -> None:
+    def succeeded(self, name: str, address: str) -> None:
+        """A right password: this attempt was no failure."""
+        account, ip = self._keys(name, address)
         with self.redis.pipeline(transaction=False) as pipe:
-            for key in self._keys(name, address):
-                pipe.set(key, 0, ex=self.window_s, nx=True)   # the window starts at the first failure
-                pipe.incr(key)
+            pipe.delete(account)
+            pipe.decr(ip)
             pipe.execute()
-
-    def succeeded(self, name: str) -> None:
-        self.redis.delete(self._keys(name, "")[0])
 
 
 class ConsoleSessions:

@@ -12,6 +12,7 @@ from bot.console.web import N_, _, bp, runtime
 from dialogs.centers import TOKYO
 from dialogs.staff_replies import CANCEL_REASONS
 
+MAX_CAPACITY = 200
 REASONS = {"center": N_("センターの都合"), "weather": N_("天候（警報など）"), "illness": N_("感染症の予防")}
 
 
@@ -22,11 +23,15 @@ def center_label(desk, center_id: str) -> str:
     return _("子育て支援センター %(number)s", number=desk.store.centers.number_of(center_id))
 
 
-def _day(value: str | None, default: date) -> date:
+def _day(value: str | None, default: date | None) -> date:
+    """A date from a form or the address; a missing one is the default (400 without one)."""
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
+        day = None
+    if day is None or not date(2000, 1, 1) <= day <= date(2100, 12, 31):
         abort(400)
+    return day
 
 
 def _center(desk, value: str | None) -> str:
@@ -65,32 +70,66 @@ def add_slot():
         start = datetime.combine(day, time.fromisoformat(request.form.get("start", "")), TOKYO)
         end = datetime.combine(day, time.fromisoformat(request.form.get("end", "")), TOKYO)
         capacity = int(request.form.get("capacity", ""))
+    except ValueError:
+        flash(_("予約枠を追加できませんでした。日付・時刻・定員を確かめてください。"), "error")
+        return _back()
+    if end <= start or not 1 <= capacity <= MAX_CAPACITY or start < desk.clock():
+        flash(_("予約枠を追加できませんでした。終了は開始より後、定員は1〜%(max)s組、過ぎた時刻には追加できません。",
+                max=MAX_CAPACITY), "error")
+        return _back()
+    try:
         slot = desk.add_slot(g.staff, center_id, start, end, capacity)
-    except (ValueError, NoSuchCenter) as exc:
-        flash(_("予約枠を追加できませんでした: %(reason)s", reason=str(exc)), "error")
+    except (ValueError, NoSuchCenter):
+        flash(_("予約枠を追加できませんでした。日付・時刻・定員を確かめてください。"), "error")
         return _back()
     flash(_("%(start)s–%(end)s の予約枠（%(capacity)s組）を追加しました。", start=f"{slot.start:%H:%M}",
             end=f"{slot.end:%H:%M}", capacity=slot.capacity), "ok")
     return _back()
 
 
+NOT_CLOSED = {
+    "no_such_slot": N_("その予約枠は見つかりません。"),
+    "already_closed": N_("その予約枠はすでに中止されています。"),
+    "started": N_("始まった予約枠は中止できません。"),
+}
+NOT_CANCELLED = {
+    "gone": N_("この予約はもうありません（取り消し済みなど）。"),
+    "started": N_("始まった予約は取り消せません。"),
+}
+
+
+def _told(outcomes: dict) -> str:
+    """What telling the parents came to, for staff: who knows, who will, who cannot be reached."""
+    parts = [_("%(count)s人に知らせました。", count=outcomes.get("sent", 0) + outcomes.get("sent_before", 0))]
+    if outcomes.get("queued"):
+        parts.append(_("%(count)s人にはLINEの不調で届いていません。自動で送り直します。", count=outcomes["queued"]))
+    if outcomes.get("refused"):
+        parts.append(_("%(count)s人にはLINEで届けられません（ブロックなど）。電話などで連絡してください。",
+                       count=outcomes["refused"]))
+    return " ".join(parts)
+
+
 @bp.post("/bookings/slots/<path:slot_id>/close")
 def close_slot(slot_id: str):
     desk = runtime().booking_desk
-    told = desk.close_slot(g.staff, slot_id, request.form.get("reason", "center"), request.form.get("note", "")[:500])
-    flash(_("予約枠を中止しました。%(count)s人に知らせました。", count=told), "ok")
+    status, outcomes = desk.close_slot(g.staff, slot_id[:100], request.form.get("reason", "center"),
+                                       request.form.get("note", "")[:500])
+    if status != "closed":
+        flash(_(NOT_CLOSED.get(status, NOT_CLOSED["no_such_slot"])), "error")
+    else:
+        flash(_("予約枠を中止しました。") + " " + _told(outcomes), "error" if outcomes.get("refused") else "ok")
     return _back()
 
 
 @bp.post("/bookings/<booking_id>/cancel")
 def cancel_booking(booking_id: str):
     desk = runtime().booking_desk
-    status = desk.cancel_booking(g.staff, booking_id, request.form.get("reason", "center"),
-                                 request.form.get("note", "")[:500])
-    if status == "cancelled":
-        flash(_("予約を取り消し、保護者に知らせました。"), "ok")
+    status, told = desk.cancel_booking(g.staff, booking_id[:40], request.form.get("reason", "center"),
+                                       request.form.get("note", "")[:500])
+    if status != "cancelled":
+        flash(_(NOT_CANCELLED.get(status, NOT_CANCELLED["gone"])), "error")
     else:
-        flash(_("この予約は取り消せません（%(status)s）。", status=status), "error")
+        flash(_("予約を取り消しました。") + " " + _told({told: 1}), "error" if told == "refused" else "ok")
     return _back()
 
 
@@ -102,7 +141,8 @@ def export_bookings():
     first = _day(request.args.get("from"), today)
     last = _day(request.args.get("to"), first)
     if last < first or (last - first).days > 92:
-        abort(400)
+        flash(_("書き出せるのは、開始日から92日分までです。終了日を開始日以降にしてください。"), "error")
+        return redirect(url_for("console.bookings", center=center_id, day=first.isoformat()))
     body = desk.export_csv(g.staff, center_id, first, last)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=bookings-{center_id}-{first}-{last}.csv"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 
 from bot.console.web import N_, _, admin_only, bp, passive, runtime
 from bot.line import LineApiError
@@ -68,8 +68,10 @@ def queue_rows():
 @passive
 def queue_state():
     cases = runtime().handoff.cases()
+    # Held ones too: a chat a colleague holds that turns urgent must still sound the alarm.
     return jsonify(changes=runtime().handoff.changes(),
-                   urgent=[c.user_id for c in cases if c.urgency <= URGENT and not c.held],
+                   urgent=[c.user_id for c in cases if c.urgency <= URGENT],
+                   unheld_urgent=[c.user_id for c in cases if c.urgency <= URGENT and not c.held],
                    waiting=sum(1 for c in cases if not c.held))
 
 
@@ -81,12 +83,23 @@ def _chat_or_404(user_id: str):
     return case
 
 
+MAX_OPENED = 30   # chats whose transcript this session may poll (opened, and audited, first)
+
+
 @bp.get("/chat/<user_id>")
 def chat(user_id: str):
+    return _chat_page(user_id)
+
+
+def _chat_page(user_id: str, *, draft: str = "", draft_id: str = "", status: int = 200):
+    """The conversation page; after a failed send, with the typed text and its id kept, so that
+    sending again is the same message (LINE drops it if the first try did arrive)."""
     rt = runtime()
     case = _chat_or_404(user_id)
     desk = rt.staff_desk
     entries = desk.transcript(g.staff, user_id)   # recorded in the audit log as read
+    opened = [u for u in session.get("opened", []) if u != user_id][-(MAX_OPENED - 1):]
+    session["opened"] = opened + [user_id]
     language = desk.language_of(user_id, case)
     last_text, entry, choices = desk.bot_answer(user_id)
     return render_template(
@@ -94,13 +107,15 @@ def chat(user_id: str):
         language_name=language_label(language), reason=reason_label(case.reason) if case else "",
         waited=waited(int(time.time() - case.since_ms / 1000)) if case else "",
         mine=bool(case and case.holder == g.staff), canned=desk.canned_previews(user_id),
-        last_text=last_text, faq_entry=entry, faq_choices=choices, message_id=uuid.uuid4().hex,
-        notes=[e for e in entries if e.who == "note"])
+        last_text=last_text, faq_entry=entry, faq_choices=choices, draft=draft,
+        draft_id=draft_id or uuid.uuid4().hex, notes=[e for e in entries if e.who == "note"]), status
 
 
 @bp.get("/chat/<user_id>/entries")
 @passive
 def chat_entries(user_id: str):
+    if user_id not in session.get("opened", []):
+        abort(404)   # open the conversation first: that is what the audit log records
     entries = runtime().transcripts.read(user_id)
     return render_template("console/_entries.html", user_id=user_id, entries=entries)
 
@@ -123,7 +138,7 @@ def _tell(outcome) -> None:
     message = _(_OUTCOMES.get(outcome.status, outcome.status))
     if outcome.status in ("taken", "not_holder") and outcome.holder:
         message += " " + _("（担当: %(holder)s）", holder=outcome.holder)
-    flash(message, "ok" if outcome.ok else "error")
+    flash(message, "sent" if outcome.status == "sent" else "ok" if outcome.ok else "error")
 
 
 def _back(user_id: str):
@@ -134,8 +149,6 @@ def _back(user_id: str):
 def claim(user_id: str):
     outcome = runtime().staff_desk.claim(g.staff, user_id)
     _tell(outcome)
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(status=outcome.status, holder=outcome.holder), 200 if outcome.ok else 409
     return _back(user_id)
 
 
@@ -146,6 +159,10 @@ def release(user_id: str):
         abort(403)
     outcome = runtime().staff_desk.release(g.staff, user_id, force=force)
     _tell(outcome)
+    if outcome.ok and outcome.detail == "queued":
+        flash(_("LINEの不調で、保護者への「ボットに戻った」お知らせはまだ届いていません。自動で送り直します。"), "error")
+    elif outcome.ok and outcome.detail == "refused":
+        flash(_("保護者にLINEで届けられませんでした（ブロックなど）。必要なら電話などで連絡してください。"), "error")
     return redirect(url_for("console.queue")) if outcome.ok else _back(user_id)
 
 
@@ -160,8 +177,13 @@ def _message_id() -> str:
 
 @bp.post("/chat/<user_id>/send")
 def send(user_id: str):
-    _tell(runtime().staff_desk.send(g.staff, user_id, request.form.get("text", ""), message_id=_message_id()))
-    return _back(user_id)
+    message_id, text = _message_id(), request.form.get("text", "")
+    outcome = runtime().staff_desk.send(g.staff, user_id, text, message_id=message_id)
+    _tell(outcome)
+    if outcome.ok:
+        return _back(user_id)
+    return _chat_page(user_id, draft=text, draft_id=message_id, status=409 if outcome.status == "not_holder" else 400
+                      if outcome.status in ("empty", "too_long") else 502 if outcome.status == "line_error" else 404)
 
 
 @bp.post("/chat/<user_id>/canned")

@@ -9,12 +9,15 @@ not, so an unattended screen signs itself out after CONSOLE_IDLE_MINUTES.
 from __future__ import annotations
 
 import functools
+import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
+import redis
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from bot.config import Settings
 from bot.console.accounts import ConsoleSessions, LoginThrottle
@@ -92,6 +95,8 @@ def install(app: Flask, settings: Settings) -> None:
         lambda singular, plural, n, **values: _(singular if n == 1 else plural, n=n, **values),
         newstyle=True)
     app.add_template_filter(console_time)
+    # Each answer form its own id: a double click on one sends once, two different answers both go.
+    app.jinja_env.globals["new_message_id"] = lambda: uuid.uuid4().hex
     from bot.console import admin, bookings, chats  # noqa: F401  (their routes join the blueprint)
 
     app.register_blueprint(bp)
@@ -118,9 +123,15 @@ def authenticate():
         if found:
             sessions.close(session["sid"])
         session.pop("sid", None)
-        if request.method == "GET" and not getattr(view, "console_passive", False):
-            return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
-        return jsonify(error="signed out"), 401
+        if getattr(view, "console_passive", False):
+            return jsonify(error="signed out"), 401   # the page's script shows it loudly
+        if request.method == "POST":
+            # A form sent after the session ended (a long answer): say so; the page keeps the draft.
+            flash(_("一定時間操作がなかったため、サインアウトしました。もう一度サインインしてください。"
+                    "入力中の文は、この画面のブラウザに残っています。"), "error")
+            back = request.referrer if request.referrer and urlsplit(request.referrer).netloc == request.host else ""
+            return redirect(url_for("console.sign_in", next=_safe_next(urlsplit(back).path) if back else ""), 303)
+        return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
     g.staff, g.staff_role = account.name, account.role
     if request.method == "POST":
         csrf.protect()
@@ -140,7 +151,28 @@ def secure_headers(response):
     return response
 
 
-@bp.errorhandler(CSRFError)
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    if isinstance(exc, CSRFError):
+        return csrf_refused(exc)
+    titles = {400: N_("正しくない送信です"), 403: N_("この操作はできません"), 404: N_("見つかりません"),
+              429: N_("しばらく待ってください")}
+    details = {400: N_("フォームの内容を確かめて、もう一度送ってください。"),
+               403: N_("この画面や操作は管理者だけが使えます。"),
+               404: N_("ページか会話が見つかりません。もう削除されたか、アドレスが違います。")}
+    title = _(titles.get(exc.code, N_("エラーが起きました")))
+    detail = _(details.get(exc.code, N_("もう一度試してください。続くときは管理者に連絡してください。")))
+    return render_template("console/error.html", title=title, detail=detail), exc.code
+
+
+@bp.errorhandler(redis.RedisError)
+def storage_down(exc: redis.RedisError):
+    current_app.logger.error("console: Redis failed: %s", exc)
+    return render_template("console/error.html", title=_("今は使えません"),
+                           detail=_("データの保存先（Redis）に接続できません。少し待ってから開き直してください。"
+                                    "緊急の相談は電話で対応してください。")), 503
+
+
 def csrf_refused(exc: CSRFError):
     return render_template("console/error.html", title=_("送信できませんでした"),
                            detail=_("フォームの有効期限が切れたか、正しくない送信です。ページを開き直してから、もう一度送ってください。")), 400
@@ -154,9 +186,9 @@ def console_globals():
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
+    if target and target.isprintable():
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/console/"):
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/console/") and "\\" not in target:
             return target
     return url_for("console.queue")
 
@@ -170,7 +202,7 @@ def sign_in():
     address = request.remote_addr or "?"
     throttle: LoginThrottle = current_app.extensions["console.throttle"]
     rt = runtime()
-    wait = throttle.locked_for(name, address)
+    wait = throttle.attempt(name, address)   # counted before the password is checked: no racing it
     if wait:
         minutes = max(1, (wait + 59) // 60)
         return render_template("console/sign_in.html", next=request.form.get("next", ""), name=name,
@@ -178,11 +210,10 @@ def sign_in():
                                        minutes=minutes)), 429
     account = rt.staff_accounts.verify(name, password)
     if account is None:
-        throttle.failed(name, address)
         rt.audit.record(name[:40] or "?", "sign_in_failed", detail=address)
         return render_template("console/sign_in.html", next=request.form.get("next", ""), name=name,
                                error=_("名前かパスワードが違います。")), 401
-    throttle.succeeded(name)
+    throttle.succeeded(name, address)
     language = session.get("lang", "ja")
     session.clear()  # a fresh session (and CSRF secret) at every sign-in
     session["sid"] = current_app.extensions["console.sessions"].open(account)
