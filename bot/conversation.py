@@ -78,6 +78,11 @@ def inbound_from(event: QueuedEvent, user_id: str) -> Inbound | None:
     return None
 
 
+# Taps that reach the dialogs even while staff hold the chat: stopping the journey messages (one
+# tap must always work) and answering a referral question (a late answer must not be lost).
+ANYTIME_WITH_STAFF = ("journey.stop", "journey.resume", "journey.referral.ok", "journey.referral.no")
+
+
 class Conversations:
     """One event → one turn: transcript, risk check, human mode, the dialogs, the answer.
 
@@ -183,6 +188,8 @@ class Conversations:
         consent = turn.profile.get("consent", profile.consent)
         if turn.referral and consent is True and self.journeys is not None:
             self.journeys.refer(user_id, turn.referral)
+        if turn.profile.get("consent") is False and self.journeys is not None:
+            self.journeys.forget(user_id)   # consent withdrawn: the dates it allowed us to keep go
 
     def _context(self, inbound: Inbound, session: Session, language: str | None = None) -> Context:
         return Context(inbound, session, self.services, language or session.language)
@@ -201,7 +208,8 @@ class Conversations:
     def _may_route_in_human_mode(self, inbound: Inbound, session: Session) -> bool:
         """With staff, only taking the request back and deleting one's data reach the dialogs."""
         if inbound.kind == "postback" and inbound.postback is not None:
-            return inbound.postback.action in (handoff_dialog.BACK_TO_BOT, "privacy.delete.yes", "privacy.delete.no")
+            return inbound.postback.action in (handoff_dialog.BACK_TO_BOT, "privacy.delete.yes", "privacy.delete.no",
+                                               *ANYTIME_WITH_STAFF)
         if inbound.kind == "text":
             command = self.router.command_for_text(inbound.text, self.services)
             return command is not None and command.name == "delete"

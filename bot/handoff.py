@@ -47,13 +47,22 @@ redis.call('INCR', KEYS[3])
 return 'joined'
 """
 
+# ARGV: staff, now, force ('1' lets an admin take over a case someone else holds)
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', ''} end
 local holder = redis.call('HGET', KEYS[1], 'holder')
-if holder and holder ~= '' and holder ~= ARGV[1] then return {'taken', holder} end
+if holder and holder ~= '' and holder ~= ARGV[1] and ARGV[3] ~= '1' then return {'taken', holder} end
 redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'status', 'held', 'claimed_at', ARGV[2], 'updated', ARGV[2])
 redis.call('INCR', KEYS[3])
 return {'claimed', ARGV[1]}
+"""
+
+# A holder who is gone (their account stopped): the case waits again, first in its place.
+_UNCLAIM = """
+if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'holder', '', 'status', 'waiting', 'updated', ARGV[2])
+redis.call('INCR', KEYS[3])
+return 1
 """
 
 # ARGV: staff, user, force ('1' lets an admin close a case someone else holds)
@@ -126,6 +135,7 @@ class HandoffQueue:
         self.prefix = prefix
         self._open = client.register_script(_OPEN)
         self._claim = client.register_script(_CLAIM)
+        self._unclaim = client.register_script(_UNCLAIM)
         self._release = client.register_script(_RELEASE)
         self._withdraw = client.register_script(_WITHDRAW)
         self._notify_once = client.register_script(_NOTIFY_ONCE)
@@ -149,10 +159,18 @@ class HandoffQueue:
     def in_human_mode(self, user_id: str) -> bool:
         return bool(self.redis.exists(self._keys(user_id)[0]))
 
-    def claim(self, user_id: str, staff: str, *, at_ms: int | None = None) -> tuple[str, str]:
+    def claim(self, user_id: str, staff: str, *, at_ms: int | None = None, force: bool = False) -> tuple[str, str]:
         """('claimed', staff) | ('taken', holder) | ('gone', '')."""
-        status, holder = self._claim(keys=self._keys(user_id), args=[staff, at_ms or now_ms()])
+        status, holder = self._claim(keys=self._keys(user_id), args=[staff, at_ms or now_ms(), "1" if force else "0"])
         return status.decode(), holder.decode()
+
+    def unclaim_all(self, staff: str) -> list[str]:
+        """Every case `staff` holds goes back to waiting; returns their users."""
+        back = []
+        for case in self.cases(limit=10000):
+            if case.holder == staff and self._unclaim(keys=self._keys(case.user_id), args=[staff, now_ms()]):
+                back.append(case.user_id)
+        return back
 
     def release(self, user_id: str, staff: str, *, force: bool = False) -> tuple[str, str]:
         """('released', holder) | ('not_holder', holder) | ('gone', '')."""

@@ -111,7 +111,7 @@ class Runtime:
 
     @cached_property
     def journeys(self) -> Journeys:
-        return Journeys(self.journey_store)
+        return Journeys(self.journey_store, unfollowed_days=self.settings.unfollowed_profile_days)
 
     def send_journeys(self, now=None):
         """One tick of journey work (the scheduler runs it every minute)."""

@@ -66,10 +66,13 @@ class StaffDesk:
                           self.transcripts.read(case.user_id, last=self.last_messages))
                 for case in self.handoff.cases()]
 
-    def claim(self, staff: str, user_id: str) -> Outcome:
-        status, holder = self.handoff.claim(user_id, staff)
+    def claim(self, staff: str, user_id: str, *, take_over: bool = False) -> Outcome:
+        """Take a conversation; `take_over` (admins) takes it from a colleague who is away."""
+        before = self.handoff.case(user_id) if take_over else None
+        status, holder = self.handoff.claim(user_id, staff, force=take_over)
         if status == "claimed":
-            self.audit.record(staff, "claimed", user_id)
+            taken_from = before.holder if before and before.holder not in ("", staff) else ""
+            self.audit.record(staff, "claimed", user_id, f"taken over from {taken_from}" if taken_from else "")
         return Outcome(status == "claimed", status, holder)
 
     def transcript(self, staff: str, user_id: str) -> list[Entry]:

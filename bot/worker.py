@@ -136,7 +136,8 @@ class Worker:
 
 @dataclass
 class Job:
-    """A periodic job. Jobs are idempotent, so two schedulers running them do no harm."""
+    """A periodic job. Every worker process runs a scheduler: a job is either idempotent, so two
+    schedulers running it do no harm, or takes a lock (the journey sender)."""
 
     name: str
     every_s: float

@@ -7,6 +7,9 @@ from dialogs.menu import main_menu
 from dialogs.messages import Action, Buttons, Text
 
 
+BOOKING_KEEP_DAYS = 30   # bot.bookings.BookingStore's keep_days
+
+
 def notice(ctx: Context) -> str:
     retention = ctx.services.retention
     return ctx._(
@@ -18,7 +21,11 @@ def notice(ctx: Context) -> str:
         "・職員につないだ会話と、命や安全にかかわるメッセージは、同意がなくても記録して職員が読みます。\n"
         "・「データを削除」と送ると、いつでもすべて消せます。"
     ).format(days=retention.unfollowed_profile_days, minutes=retention.session_idle_minutes,
-             transcript_days=retention.transcript_days, city=ctx._(ctx.services.city.name))
+             transcript_days=retention.transcript_days, city=ctx._(ctx.services.city.name)) + "\n" + "\n".join((
+        ctx._("・お知らせに出産予定日や誕生日を登録すると、その日付も保存します。同意をやめると消します。"),
+        ctx._("・センターを予約すると、予約とLINEの表示名を、予約の日の{days}日後まで保存します。").format(
+            days=BOOKING_KEEP_DAYS),
+    ))
 
 
 def ask_consent(ctx: Context, lead: str | None = None) -> Turn:

@@ -539,3 +539,19 @@ def test_redis_down_gets_a_page_that_says_so(settings, runtime):
     response = client.post("/console/sign-in", data={"name": "hoken-a", "password": PASSWORD,
                                                      "csrf_token": csrf_of(page)})
     assert response.status_code == 503 and "Redis" in response.get_data(as_text=True)
+
+
+def test_an_admin_takes_over_a_chat_and_stopping_an_account_frees_its_chats(app, runtime, staff_a, admin, chat_waiting):
+    first, second = chat_waiting(), chat_waiting()
+    for user in (first, second):
+        assert runtime.staff_desk.claim("hoken-a", user).ok
+    csrf = token(admin, f"/console/chat/{first}")
+    assert staff_a.post(f"/console/chat/{first}/claim", data={"csrf_token": token(staff_a), "take_over": "1"}
+                        ).status_code == 403
+    admin.post(f"/console/chat/{first}/claim", data={"csrf_token": csrf, "take_over": "1"})
+    assert runtime.handoff.case(first).holder == "kanri"
+    assert "taken over from hoken-a" in [e["detail"] for e in runtime.audit.entries(user_id=first)
+                                         if e["action"] == "claimed"][0]
+    admin.post("/console/staff/hoken-a/disable", data={"disabled": "1", "csrf_token": csrf})
+    case = runtime.handoff.case(second)
+    assert case.holder == "" and not case.held

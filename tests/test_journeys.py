@@ -49,8 +49,8 @@ def parent(runtime):
 
 @pytest.fixture
 def tap(client, runtime, events):
-    def do(user: str, action: str, *args: str, params: dict | None = None) -> None:
-        event = events.postback(user, Postback(action, tuple(args)).encode())
+    def do(user: str, action: str, *args: str, params: dict | None = None, state: str = "") -> None:
+        event = events.postback(user, Postback(action, tuple(args), state).encode())
         if params:
             event["postback"]["params"] = params
         assert post_webhook(client, [event]).status_code == 200
@@ -251,3 +251,110 @@ def test_every_journey_message_is_within_line_limits(runtime, language, clock):
             assert line_limits.problems(messages) == [], (entry.id, messages)
     turn = journey_dialog.show(ctx)
     assert line_limits.problems(render.messages(turn.replies)) == []
+
+
+# What the review found could go wrong
+
+def test_two_schedulers_at_once_send_each_message_once(runtime, clock, parent, fake_line):
+    import threading
+
+    from bot.journeys import jobs as journey_jobs
+
+    users = [parent(["ja", "en", "vi"][n % 3]) for n in range(60)]
+    for user in users:
+        runtime.journeys.register(user, "birth", TODAY - timedelta(days=2), runtime.users.load(user)[0].language)
+    old_step, journey_jobs.CLAIM_STEP = journey_jobs.CLAIM_STEP, 7   # many claims per tick, to interleave
+    try:
+        now = clock.morning(TODAY + timedelta(days=1))
+        threads = [threading.Thread(target=runtime.send_journeys, args=(now,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        runtime.send_journeys(now)
+    finally:
+        journey_jobs.CLAIM_STEP = old_step
+    assert [len(journey_texts(fake_line, u)) for u in users] == [1] * len(users)
+
+
+def test_a_stop_survives_blocking_and_unblocking(client, runtime, clock, parent, tap, events, fake_line):
+    user = parent()
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    tap(user, "journey.stop")
+    for event in (events.unfollow(user), events.follow(user)):
+        assert post_webhook(client, [event]).status_code == 200
+        drain(runtime)
+    assert travel(runtime, clock, TODAY, TODAY + timedelta(days=50), fake_line, user) == {}
+
+
+def test_withdrawing_consent_forgets_the_dates(runtime, clock, parent, tap):
+    user = parent()
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    tap(user, "privacy")
+    tap(user, "privacy.withdraw", state="privacy.shown")
+    tap(user, "privacy.withdraw.yes", state="privacy.withdrawing")
+    assert runtime.users.load(user)[0].consent is False
+    assert runtime.journeys.children(user) == [] and runtime.journey_store.due_count() == 0
+
+
+def test_stop_and_referral_answers_work_while_staff_hold_the_chat(runtime, clock, parent, tap):
+    user = parent()
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    runtime.handoff.open(user, language="ja", reason="asked", notified=True)
+    runtime.staff_desk.claim("hoken-a", user)
+    tap(user, "journey.stop")
+    assert runtime.journeys.stopped(user)
+    runtime.journey_store.refer(user, "development-worries", clock.now)
+    runtime.journey_store.claim_referrals(clock.now + timedelta(minutes=1), clock.now + timedelta(days=2))
+    tap(user, "journey.referral.ok", "development-worries")
+    assert runtime.journey_store.overdue(clock.now + timedelta(days=3)) == []
+
+
+def test_deletion_reaches_a_batch_already_on_its_way(runtime, clock, parent, tap, fake_line):
+    stays, leaves = parent(), parent()
+    for user in (stays, leaves):
+        tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    store = runtime.journey_store
+    store.claim(clock.morning(TODAY + timedelta(days=3)))
+    runtime.conversations.forget(leaves)
+    runtime.send_journeys(clock.now)
+    assert journey_texts(fake_line, stays) == [text_of(runtime, "after-birth", "ja")]
+    assert journey_texts(fake_line, leaves) == []
+
+
+def test_a_language_changed_after_the_batch_was_made_is_respected(runtime, clock, parent, tap, fake_line):
+    user = parent("en")
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    runtime.journey_store.claim(clock.morning(TODAY + timedelta(days=3)))
+    tap(user, "lang.set", "vi")
+    runtime.send_journeys(clock.now)
+    texts = [m["text"] for d in fake_line.sent_to(user) if d.kind in ("push", "multicast") for m in d.messages
+             if m.get("text") == text_of(runtime, "after-birth", "vi")]
+    assert len(texts) == 1
+
+
+def test_no_referral_question_or_staff_case_for_a_parent_who_left(client, runtime, clock, parent, events, fake_line):
+    user = parent()
+    ask(client, runtime, events, user, runtime.city.entry("development-worries").question)
+    assert post_webhook(client, [events.unfollow(user)]).status_code == 200
+    drain(runtime)
+    for day in (3, 6):
+        runtime.send_journeys(clock.morning(TODAY + timedelta(days=day)))
+    assert referral_questions(fake_line, user) == [] and runtime.handoff.case(user) is None
+
+
+def test_a_baby_born_very_early_replaces_the_due_date(runtime, clock, parent, tap):
+    user = parent()
+    due = TODAY + timedelta(days=100)
+    tap(user, "journey.due", params={"date": due.isoformat()})
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})   # 14 weeks early
+    assert [c.kind for c in runtime.journeys.children(user)] == ["birth"]
+
+
+def test_a_moment_taken_out_of_the_plan_does_not_take_the_days_message(runtime, clock, parent, tap, fake_line):
+    user = parent()
+    tap(user, "journey.birth", params={"date": TODAY.isoformat()})
+    store = runtime.journey_store
+    store.redis.zadd(store.key("due"), {f"{user}|c1|retired-moment": int(clock.morning(TODAY).timestamp())})
+    got = travel(runtime, clock, TODAY, TODAY + timedelta(days=3), fake_line, user)
+    assert got == {TODAY + timedelta(days=3): [text_of(runtime, "after-birth", "ja")]}

@@ -43,6 +43,7 @@ from bot.bookings import scripts
 from bot.bookings.pack import Centers
 from dialogs.centers import (TOKYO, Booking, BookingResult, CancelResult, Center, Closure, Offer, Slot,
                              WaitlistResult)
+from dialogs.privacy import BOOKING_KEEP_DAYS
 
 SLOT_ID = re.compile(r"^(?P<center>[a-z0-9][a-z0-9_-]*)@(?P<start>\d{8}T\d{4})(?P<staff>/s\d+)?$")
 STAMP = "%Y%m%dT%H%M"
@@ -98,7 +99,7 @@ def _fields(raw: dict) -> dict[str, str]:
 
 
 class BookingStore:
-    def __init__(self, client: redis.Redis, prefix: str, centers: Centers, *, keep_days: int = 30):
+    def __init__(self, client: redis.Redis, prefix: str, centers: Centers, *, keep_days: int = BOOKING_KEEP_DAYS):
         self.redis = client
         self.base = f"{prefix}:{{bk}}"
         self.centers = centers

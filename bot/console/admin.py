@@ -68,6 +68,9 @@ def disable_account(name: str):
         abort(404)
     if disabled:
         current_app.extensions["console.sessions"].close_all_of(name)
+        back = rt.handoff.unclaim_all(name)   # their chats wait again for a colleague
+        if back:
+            flash(_("%(name)s が担当していた会話%(count)s件を、受付キューに戻しました。", name=name, count=len(back)), "ok")
     rt.audit.record(g.staff, "account_disabled" if disabled else "account_enabled", detail=name)
     flash(_("%(name)s を停止しました。", name=name) if disabled else _("%(name)s を再開しました。", name=name), "ok")
     return redirect(url_for("console.staff_accounts"))

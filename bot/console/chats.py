@@ -147,7 +147,10 @@ def _back(user_id: str):
 
 @bp.post("/chat/<user_id>/claim")
 def claim(user_id: str):
-    outcome = runtime().staff_desk.claim(g.staff, user_id)
+    take_over = request.form.get("take_over") == "1"
+    if take_over and g.staff_role != "admin":
+        abort(403)
+    outcome = runtime().staff_desk.claim(g.staff, user_id, take_over=take_over)
     _tell(outcome)
     return _back(user_id)
 

@@ -61,7 +61,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
             accounts.set_disabled(args.name, args.staff_action == "disable")
             if args.staff_action == "disable":
+                from bot.handoff import HandoffQueue
+
                 ConsoleSessions(client, settings.key_prefix, idle_s=60).close_all_of(args.name)
+                back = HandoffQueue(client, settings.key_prefix).unclaim_all(args.name)
+                if back:
+                    print(f"{len(back)} conversation(s) {args.name} held are waiting in the queue again")
             print(f"{args.name} {args.staff_action}d")
         else:
             for account in accounts.all():

@@ -10,14 +10,16 @@ from bot.journeys.store import JourneyStore
 from dialogs.centers import TOKYO
 from dialogs.families import BIRTH, DUE, Child, JourneyPlan, Registration
 
-# A birthday this close to a registered due date is that baby: the due date is replaced.
-SAME_BABY_DAYS = 60
+# A birthday this close to a registered due date is that baby (born up to 20 weeks early or 6
+# weeks late): the due date is replaced.
+EARLIEST_BIRTH_DAYS, LATEST_BIRTH_DAYS = 140, 42
 
 
 class Journeys:
     def __init__(self, store: JourneyStore, clock: Callable[[], datetime] | None = None, *,
-                 ask_after_days: int = 3, answer_within_days: int = 2):
+                 ask_after_days: int = 3, answer_within_days: int = 2, unfollowed_days: int = 30):
         self.store = store
+        self.unfollowed_days = unfollowed_days
         self.clock = clock or (lambda: datetime.now(TOKYO))
         self.ask_after_days = ask_after_days
         self.answer_within_days = answer_within_days
@@ -37,7 +39,7 @@ class Journeys:
         replaced = False
         if kind == BIRTH:
             for child in self.store.children(user_id):
-                if child.kind == DUE and abs((child.day - day).days) <= SAME_BABY_DAYS:
+                if child.kind == DUE and -EARLIEST_BIRTH_DAYS <= (day - child.day).days <= LATEST_BIRTH_DAYS:
                     replaced = self.store.remove_child(user_id, child.id) or replaced
         child = self.store.add_child(user_id, kind, day, language, now)
         if child is None:
@@ -66,10 +68,10 @@ class Journeys:
         self.store.set_language(user_id, language)
 
     def unfollowed(self, user_id: str) -> None:
-        self.store.stop(user_id, "unfollowed")
+        self.store.unfollowed(user_id, self.unfollowed_days)
 
     def followed(self, user_id: str) -> None:
-        self.store.resume(user_id, only_if="unfollowed")
+        self.store.followed(user_id)
 
     def forget(self, user_id: str) -> None:
         self.store.forget(user_id)

@@ -4,7 +4,9 @@ the batches on their way to LINE.
 Every key carries the hash tag `{jy}` (base J = `<prefix>:{jy}`), so each Lua script touches one
 hash slot (Redis Cluster works); 50,000 families fit in one slot many times over.
 
-    J:fam:<user>        HASH language, stopped (stop | unfollowed), seq, child:<id> → JSON {kind, day, registered}
+    J:fam:<user>        HASH language, stopped (the parent said stop), unfollowed (blocked the bot),
+                        seq, child:<id> → JSON {kind, day, registered}; with J:sent and J:day it
+                        expires UNFOLLOWED_PROFILE_DAYS after an unfollow, like the profile
     J:due               ZSET "<user>|<child>|<milestone>" by the epoch second it is due
     J:sent:<user>       SET "<child>|<milestone>" already handed out (never twice)
     J:day:<user>        the date (YYYY-MM-DD, Asia/Tokyo) of the user's last journey message
@@ -39,6 +41,8 @@ from dialogs.families import DUE, MAX_CHILDREN, Child, JourneyPlan, Milestone
 # (J:open) for the next claim of the same tick to fill, until `seal`.
 CLAIM = """
 local base, now, today, tomorrow, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local planned = {}
+for i = 6, #ARGV do planned[ARGV[i]] = true end
 local due = redis.call('ZRANGEBYSCORE', base .. ':due', '-inf', now, 'LIMIT', 0, limit)
 local groups, order, taken = {}, {}, 0
 for _, member in ipairs(due) do
@@ -47,8 +51,8 @@ for _, member in ipairs(due) do
   if user then
     local fam = base .. ':fam:' .. user
     local language = redis.call('HGET', fam, 'language')
-    local live = language and not redis.call('HGET', fam, 'stopped')
-      and redis.call('HEXISTS', fam, 'child:' .. child) == 1
+    local live = language and planned[milestone] and not redis.call('HGET', fam, 'stopped')
+      and not redis.call('HGET', fam, 'unfollowed') and redis.call('HEXISTS', fam, 'child:' .. child) == 1
     if live and redis.call('SISMEMBER', base .. ':sent:' .. user, child .. '|' .. milestone) == 0 then
       local day_key = base .. ':day:' .. user
       if redis.call('GET', day_key) == today then
@@ -101,12 +105,7 @@ end
 return out
 """
 
-OVERDUE = """
-local base, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', base .. ':await', '-inf', now, 'LIMIT', 0, limit)
-for _, member in ipairs(due) do redis.call('ZREM', base .. ':await', member) end
-return due
-"""
+
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,6 @@ class JourneyStore:
         self.plan = plan
         self._claim = client.register_script(CLAIM)
         self._claim_referrals = client.register_script(CLAIM_REFERRALS)
-        self._overdue = client.register_script(OVERDUE)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.base, *parts))
@@ -142,8 +140,9 @@ class JourneyStore:
         self.redis.set(self.key("epoch"), secrets.token_hex(8), nx=True)
         return _text(self.redis.get(self.key("epoch")))
 
-    def retry_key(self, batch: "Batch") -> str:
-        return retry_key_for(f"{self.base}:{self.epoch()}:batch:{batch.id}:{batch.created}", "journey")
+    def retry_key(self, batch: "Batch", user_id: str = "") -> str:
+        """The batch's multicast key (or, with `user_id`, a push to one of its users)."""
+        return retry_key_for(f"{self.base}:{self.epoch()}:batch:{batch.id}:{batch.created}:{user_id}", "journey")
 
     def send_time(self, day: date) -> datetime:
         return datetime.combine(day, self.plan.send_at, TOKYO)
@@ -166,7 +165,16 @@ class JourneyStore:
 
     def left(self, user_id: str) -> bool:
         """The user blocked the bot: nothing is sent to them."""
-        return self.redis.hget(self.key("fam", user_id), "stopped") == b"unfollowed"
+        return bool(self.redis.hget(self.key("fam", user_id), "unfollowed"))
+
+    def receivers(self, user_ids: list[str]) -> dict[str, str]:
+        """Of these users, who may still get a journey message now, and in which language."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.hmget(self.key("fam", user_id), "language", "stopped", "unfollowed")
+            replies = pipe.execute() if user_ids else []
+        return {u: _text(language) for u, (language, stopped, unfollowed) in zip(user_ids, replies)
+                if language and not stopped and not unfollowed}
 
     def add_child(self, user_id: str, kind: str, day: date, language: str, now: datetime) -> Child | None:
         """Register a child (None: the family already has MAX_CHILDREN) and schedule its moments."""
@@ -209,28 +217,50 @@ class JourneyStore:
         if self.redis.exists(fam):
             self.redis.hset(fam, "language", language)
 
-    def stop(self, user_id: str, why: str = "stop") -> None:
-        if self.redis.exists(self.key("fam", user_id)) or why == "stop":
-            self.redis.hset(self.key("fam", user_id), "stopped", why)
+    def stop(self, user_id: str) -> None:
+        """The parent's own stop: only they undo it (a block and unblock does not)."""
+        self.redis.hset(self.key("fam", user_id), "stopped", "1")
 
-    def resume(self, user_id: str, *, only_if: str | None = None) -> None:
-        """Start again; `only_if` resumes only a stop of that kind (a re-follow undoes an unfollow,
-        not a parent's own stop)."""
+    def resume(self, user_id: str) -> None:
+        self.redis.hdel(self.key("fam", user_id), "stopped")
+
+    def unfollowed(self, user_id: str, keep_days: int) -> None:
+        """Blocked: nothing goes out (no referral question either); the family's record goes when
+        the profile would."""
+        self._drop_members(user_id, ("refer", "await"))
         fam = self.key("fam", user_id)
-        if only_if is None or _text(self.redis.hget(fam, "stopped") or b"") == only_if:
-            self.redis.hdel(fam, "stopped")
+        if self.redis.exists(fam):
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(fam, "unfollowed", "1")
+                for key in (fam, self.key("sent", user_id)):
+                    pipe.expire(key, keep_days * 86400)
+                pipe.execute()
+
+    def followed(self, user_id: str) -> None:
+        fam = self.key("fam", user_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(fam, "unfollowed")
+            pipe.persist(fam)
+            pipe.persist(self.key("sent", user_id))
+            pipe.execute()
 
     def forget(self, user_id: str) -> None:
-        children = self.children(user_id)
-        with self.redis.pipeline(transaction=True) as pipe:
-            for child in children:
-                for milestone in self.plan.milestones:
-                    pipe.zrem(self.key("due"), f"{user_id}|{child.id}|{milestone.id}")
-            pipe.delete(self.key("fam", user_id), self.key("sent", user_id), self.key("day", user_id))
-            for key in ("refer", "await"):
-                for member in self.redis.zrange(self.key(key), 0, -1):
-                    if _text(member).startswith(user_id + "|"):
-                        pipe.zrem(self.key(key), member)
+        """Everything about the user: their family, what is due, batches not yet sent, referrals."""
+        self.redis.delete(self.key("fam", user_id), self.key("sent", user_id), self.key("day", user_id))
+        self._drop_members(user_id, ("due", "refer", "await"))
+        # A claimed batch on its way also names them; send_journeys checks receivers() as well.
+        for batch in self.pending_batches():
+            if user_id in batch.users:
+                self.redis.hset(self.key("batch", batch.id), "users",
+                                json.dumps([u for u in batch.users if u != user_id]))
+
+    def _drop_members(self, user_id: str, sets: tuple[str, ...]) -> None:
+        prefix = user_id + "|"
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in sets:
+                for member, _score in self.redis.zscan_iter(self.key(name), match=f"{user_id}|*", count=1000):
+                    if _text(member).startswith(prefix):
+                        pipe.zrem(self.key(name), member)
             pipe.execute()
 
     # Sending
@@ -239,8 +269,14 @@ class JourneyStore:
         """Turn due items into batches: (items taken for sending, items looked at)."""
         today = now.astimezone(TOKYO).date()
         tomorrow = self.send_time(today + timedelta(days=1))
-        taken, seen = self._claim(args=[self.base, _epoch(now), today.isoformat(), _epoch(tomorrow), limit])
+        planned = [m.id for m in self.plan.milestones]   # a moment taken out of the plan is dropped
+        taken, seen = self._claim(args=[self.base, _epoch(now), today.isoformat(), _epoch(tomorrow), limit, *planned])
         return int(taken), int(seen)
+
+    def sender_lock(self, ttl_s: int = 300):
+        """One sender at a time across the worker processes (each runs a scheduler): a batch is
+        filled, sealed and sent by one of them."""
+        return self.redis.lock(self.key("sending"), timeout=ttl_s, blocking=False)
 
     def seal(self) -> None:
         """The tick's claims are done: its batches are complete and may be sent."""
@@ -283,6 +319,7 @@ class JourneyStore:
             self.redis.zadd(self.key("refer"), {member: _epoch(at)}, nx=True)
 
     def claim_referrals(self, now: datetime, answer_by: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """Due referral questions, each handed out once, each already awaiting its answer by `answer_by`."""
         members = self._claim_referrals(args=[self.base, _epoch(now), _epoch(answer_by), limit])
         return [tuple(_text(m).split("|", 1)) for m in members]
 
@@ -290,4 +327,6 @@ class JourneyStore:
         return bool(self.redis.zrem(self.key("await"), f"{user_id}|{entry_id}"))
 
     def overdue(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
-        return [tuple(_text(m).split("|", 1)) for m in self._overdue(args=[self.base, _epoch(now), limit])]
+        """Questions unanswered in time; each is removed with `answered` once staff have it."""
+        found = self.redis.zrangebyscore(self.key("await"), "-inf", _epoch(now), start=0, num=limit)
+        return [tuple(_text(m).split("|", 1)) for m in found]

@@ -81,7 +81,10 @@ def build(language: str, translate: Callable[[str], str]) -> DesiredMenu:
         "size": size.to_dict(),
         "areas": [area.to_dict() for area in areas],
         "chatBarText": chat_bar,
-        "image": hashlib.sha256(image).hexdigest(),
+        # What is drawn, not the PNG's bytes: a Pillow or font upgrade redraws a few pixels, which
+        # must not replace every menu (LINE would unlink all their users); bump LAYOUT_VERSION
+        # when the drawing itself changes.
+        "labels": {tile.action: labels[tile.action] for tile in draw.TILES},
     }
     digest = hashlib.sha256(json.dumps(defining, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:8]
     request = RichMenuRequest(size=size, selected=False, name=f"{PREFIX}{language}-{digest}",
