@@ -74,6 +74,15 @@ class Catalogs:
         self._by_msgid: dict[str, list[str]] = {}
 
     @property
+    def fingerprint(self) -> tuple:
+        """Which catalog files these are, and when they last changed."""
+        found = []
+        for code in translated_codes(self.domain):
+            for path in (po_path(code, self.locales, self.domain), po_path(code, self.locales, self.domain).with_suffix(".mo")):
+                found.append((str(path), path.stat().st_mtime_ns if path.exists() else 0))
+        return tuple(found)
+
+    @property
     def languages(self) -> list[str]:
         return list(self._translations)
 

@@ -75,7 +75,7 @@ class Runtime:
     @cached_property
     def answers(self) -> Answers:
         matcher = build_matcher(self.city, self.catalogs.translator, semantic=self.encoder is not None,
-                                encoder=self.encoder)
+                                encoder=self.encoder, content_key=(self.city, self.catalogs.fingerprint))
         return Answers(matcher)
 
     @cached_property

@@ -231,6 +231,23 @@ def _ngram_texts(text: str) -> str:
     return f"{folded} {strip_accents(folded)}" if strip_accents(folded) != folded else folded
 
 
+def _fitted_ngrams(documents: list[Document]):
+    """The n-gram vectorizer and the documents' matrix (column-major); shared by matchers over the
+    same documents (both are only read after fitting)."""
+    key = hashlib.sha256("\n".join(f"{d.entry_id}\t{d.text}" for d in documents).encode()).digest()
+    with _CACHE_LOCK:
+        found = _NGRAMS.get(key)
+    if found is None:
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
+                                     preprocessor=_ngram_texts)
+        found = (vectorizer, vectorizer.fit_transform([d.text for d in documents]).tocsc())
+        with _CACHE_LOCK:
+            if len(_NGRAMS) >= 4:
+                _NGRAMS.pop(next(iter(_NGRAMS)))
+            _NGRAMS[key] = found
+    return found
+
+
 class FaqMatcher:
     """Ranks FAQ entries for a message. `semantic` is False when running on n-grams alone."""
 
@@ -251,10 +268,8 @@ class FaqMatcher:
         for i, d in enumerate(documents):
             starts.setdefault(d.entry_id, i)
         self._starts = np.array([starts[e] for e in self.entry_ids], dtype=np.intp)
-        self._ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
-                                       preprocessor=_ngram_texts)
         if documents:
-            self._doc_ngrams = self._ngrams.fit_transform([d.text for d in documents]).tocsc()
+            self._ngrams, self._doc_ngrams = _fitted_ngrams(documents)
         self.encoder = encoder
         self._doc_vectors = encoder.passages([d.text for d in documents]) if encoder and documents else None
         self.thresholds = self.HYBRID if encoder else self.LEXICAL
@@ -301,9 +316,27 @@ def load_encoder(index_dir: Path | None = None, cache_dir: Path | None = None, t
         return None
 
 
+# Building the documents (kana readings) and fitting the n-grams take about two seconds; a process
+# that builds several runtimes from the same content (the tests, a dev server) does it once.
+_DOCUMENTS: dict[object, list[Document]] = {}
+_NGRAMS: dict[bytes, tuple[TfidfVectorizer, object]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
 def build_matcher(city: City, translator, *, index_dir: Path | None = None, cache_dir: Path | None = None,
-                  semantic: bool = True, threads: int = 1, encoder: Encoder | None = None) -> FaqMatcher:
-    documents = build_documents(city, translator)
+                  semantic: bool = True, threads: int = 1, encoder: Encoder | None = None,
+                  content_key: object = None) -> FaqMatcher:
+    """`content_key` names the city and catalogs exactly (e.g. the city and the catalogs' files'
+    times): with it, documents built before for the same content are reused."""
+    with _CACHE_LOCK:
+        documents = _DOCUMENTS.get(content_key) if content_key is not None else None
+    if documents is None:
+        documents = build_documents(city, translator)
+        if content_key is not None:
+            with _CACHE_LOCK:
+                if len(_DOCUMENTS) >= 4:
+                    _DOCUMENTS.pop(next(iter(_DOCUMENTS)))
+                _DOCUMENTS[content_key] = documents
     if encoder is None and semantic:
         encoder = load_encoder(index_dir, cache_dir, threads)
     return FaqMatcher(documents, encoder if semantic else None)
