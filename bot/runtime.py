@@ -184,7 +184,7 @@ class Runtime:
                 Job("audit retention", 3600, self.audit.sweep),
                 Job("booking offers and reminders", 30,
                     lambda: run_due(self.booking_store, self.outbox, self.bookings.clock())),
-                Job("journey messages and referral follow-ups", 60, self.send_journeys),
+                Job("journey messages and referral follow-ups", 60, self.send_journeys, background=True),
                 Job("pushes LINE could not take yet", 30, lambda: self.outbox.retry_due())]
         return Scheduler(self.queue, every_s=min(1.0, self.settings.lease_s / 3), jobs=jobs)
 

@@ -143,6 +143,10 @@ class Job:
     every_s: float
     run: Callable[[], object]
     next_at: float = 0.0
+    # A job that may take long (sending the day's journey messages) runs in a thread of its own,
+    # one run at a time, so that handing back the chats of stopped workers is never held up.
+    background: bool = False
+    running: threading.Thread | None = None
 
 
 class Scheduler:
@@ -161,12 +165,21 @@ class Scheduler:
                         ", ".join(reclaimed[:5]))
         now = time.monotonic()
         for job in self.jobs:
-            if now >= job.next_at:
-                job.next_at = now + job.every_s
-                try:
-                    job.run()
-                except Exception:  # one failing job must not stop the others or the reclaiming
-                    log.exception("scheduler job %s failed; next try in %.0f s", job.name, job.every_s)
+            if now < job.next_at or (job.running is not None and job.running.is_alive()):
+                continue
+            job.next_at = now + job.every_s
+            if job.background:
+                job.running = threading.Thread(target=self._run, args=(job,), name=f"job: {job.name}", daemon=True)
+                job.running.start()
+            else:
+                self._run(job)
+
+    @staticmethod
+    def _run(job: Job) -> None:
+        try:
+            job.run()
+        except Exception:  # one failing job must not stop the others or the reclaiming
+            log.exception("scheduler job %s failed; next try in %.0f s", job.name, job.every_s)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -346,3 +346,23 @@ def test_worker_loop_survives_any_redis_error(runtime):
     stop.wait = lambda timeout=None: stop_wait(0)  # no 1 s pauses in the test
     worker.run(stop)
     assert Failing.calls == 3
+
+
+def test_a_long_background_job_does_not_hold_up_the_scheduler(runtime):
+    from bot.worker import Job, Scheduler
+
+    release = threading.Event()
+    runs, quick = [], []
+    slow = Job("slow", 0, lambda: (runs.append(1), release.wait(5)), background=True)
+    fast = Job("fast", 0, lambda: quick.append(1))
+    scheduler = Scheduler(runtime.queue, jobs=[slow, fast])
+    started = time.monotonic()
+    for _ in range(5):
+        scheduler.tick()
+    assert time.monotonic() - started < 1.0      # the ticks went on while the slow job ran
+    assert runs == [1] and len(quick) == 5       # one run of the slow job at a time
+    release.set()
+    slow.running.join(5)
+    scheduler.tick()
+    assert runs == [1, 1]
+    release.set()

@@ -270,7 +270,9 @@ class JourneyStore:
         today = now.astimezone(TOKYO).date()
         tomorrow = self.send_time(today + timedelta(days=1))
         planned = [m.id for m in self.plan.milestones]   # a moment taken out of the plan is dropped
-        taken, seen = self._claim(args=[self.base, _epoch(now), today.isoformat(), _epoch(tomorrow), limit, *planned])
+        # The one key named routes the script on Redis Cluster; every key it touches shares its {jy} slot.
+        taken, seen = self._claim(keys=[self.key("due")],
+                                  args=[self.base, _epoch(now), today.isoformat(), _epoch(tomorrow), limit, *planned])
         return int(taken), int(seen)
 
     def sender_lock(self, ttl_s: int = 300):
@@ -320,7 +322,7 @@ class JourneyStore:
 
     def claim_referrals(self, now: datetime, answer_by: datetime, limit: int = 500) -> list[tuple[str, str]]:
         """Due referral questions, each handed out once, each already awaiting its answer by `answer_by`."""
-        members = self._claim_referrals(args=[self.base, _epoch(now), _epoch(answer_by), limit])
+        members = self._claim_referrals(keys=[self.key("refer")], args=[self.base, _epoch(now), _epoch(answer_by), limit])
         return [tuple(_text(m).split("|", 1)) for m in members]
 
     def answered(self, user_id: str, entry_id: str) -> bool:
