@@ -158,8 +158,10 @@ class Conversations:
             outcome = self.handoff.withdraw(user_id)
             if outcome in ("held", "risk"):
                 turn = handoff_dialog.cannot_withdraw(self._context(inbound, session))
+        opened = False
         if turn.handoff is not None:
-            self.handoff.open(user_id, language=session.language, reason=turn.handoff.reason, notified=True)
+            opened = self.handoff.open(user_id, language=session.language, reason=turn.handoff.reason,
+                                       notified=True) == "opened"
             if not keep:
                 self._record_inbound(event, inbound)  # from now on staff read it, with or without consent
                 keep = True
@@ -173,8 +175,14 @@ class Conversations:
             return
         self.users.save(user_id, state=turn.state, data=turn.data, profile_changes=turn.profile)
         self._after_turn(user_id, profile, turn)
+        if opened:
+            self._name_case(user_id)
 
     # The pieces
+
+    def _name_case(self, user_id: str) -> None:
+        """Staff see who is waiting by the name they know from LINE (asked after the answer went out)."""
+        self.handoff.set_name(user_id, self.line.display_name(user_id))
 
     def _after_turn(self, user_id: str, profile, turn) -> None:
         """What a turn changes outside the conversation: the rich menu and the journeys follow the
@@ -204,6 +212,8 @@ class Conversations:
                                     urgency=risk.urgency, risk=risk.category, notified=True)
         log.warning("event %s: risk %s (%s); case %s", event.id, risk.category, risk.via, outcome)
         self._send(event, turn.replies, keep=True)
+        if outcome == "opened":
+            self._name_case(event.chat)
 
     def _may_route_in_human_mode(self, inbound: Inbound, session: Session) -> bool:
         """With staff, only taking the request back and deleting one's data reach the dialogs."""

@@ -114,6 +114,7 @@ class Case:
     risk: str = ""
     reasons: tuple[str, ...] = ()
     claimed_at_ms: int = 0
+    name: str = ""                 # the parent's LINE display name, for staff (empty if LINE did not say)
 
     @property
     def held(self) -> bool:
@@ -125,7 +126,8 @@ class Case:
         return cls(user_id=f["user"], language=f.get("language", "ja"), reason=f.get("reason", ""),
                    urgency=int(f.get("urgency", URGENCY_NORMAL)), since_ms=int(f.get("since", 0)),
                    status=f.get("status", "waiting"), holder=f.get("holder", ""), risk=f.get("risk", ""),
-                   reasons=tuple(f.get("reasons", "").split()), claimed_at_ms=int(f.get("claimed_at", 0) or 0))
+                   reasons=tuple(f.get("reasons", "").split()), claimed_at_ms=int(f.get("claimed_at", 0) or 0),
+                   name=f.get("name", ""))
 
 
 
@@ -163,6 +165,12 @@ class HandoffQueue:
         """('claimed', staff) | ('taken', holder) | ('gone', '')."""
         status, holder = self._claim(keys=self._keys(user_id), args=[staff, at_ms or now_ms(), "1" if force else "0"])
         return status.decode(), holder.decode()
+
+    def set_name(self, user_id: str, name: str) -> None:
+        """Give an open case the parent's display name (a case closed meanwhile is not recreated)."""
+        key = self._keys(user_id)[0]
+        if name and self.redis.exists(key):
+            self.redis.hsetnx(key, "name", name[:60])
 
     def unclaim_all(self, staff: str) -> list[str]:
         """Every case `staff` holds goes back to waiting; returns their users."""

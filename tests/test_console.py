@@ -555,3 +555,14 @@ def test_an_admin_takes_over_a_chat_and_stopping_an_account_frees_its_chats(app,
     admin.post("/console/staff/hoken-a/disable", data={"disabled": "1", "csrf_token": csrf})
     case = runtime.handoff.case(second)
     assert case.holder == "" and not case.held
+
+
+def test_staff_see_the_parents_line_name(runtime, staff_a, client, events, fake_line):
+    user = user_id()
+    fake_line.set_profile(user, "Trần Thị Mai", "vi")
+    runtime.users.save(user, state="", data={}, profile_changes={"language": "vi", "consent": True})
+    assert post_webhook(client, [events.text(user, "con tôi không thở được")]).status_code == 200
+    drain(runtime)
+    assert runtime.handoff.case(user).name == "Trần Thị Mai"
+    assert "Trần Thị Mai" in staff_a.get("/console/queue/rows").get_data(as_text=True)
+    assert "Trần Thị Mai" in staff_a.get(f"/console/chat/{user}").get_data(as_text=True)
