@@ -121,15 +121,23 @@ class AuditLog:
                  "id": secrets.token_hex(6)}
         self.redis.zadd(self.key, {json.dumps(entry, ensure_ascii=False): at})
 
-    def entries(self, *, user_id: str | None = None, limit: int = 500) -> list[dict]:
-        """The newest first."""
-        out = []
-        for item in self.redis.zrevrange(self.key, 0, -1 if user_id else limit - 1):
-            entry = json.loads(item)
-            if user_id is None or entry.get("user") == user_id:
-                out.append(entry)
-                if len(out) >= limit:
-                    break
+    def entries(self, *, user_id: str | None = None, staff: str | None = None, limit: int = 500,
+                chunk: int = 2000) -> list[dict]:
+        """The newest first, those of a user and/or a staff member; read in chunks, so a filter
+        finds old entries too without loading the whole year at once."""
+        out: list[dict] = []
+        start = 0
+        while len(out) < limit:
+            items = self.redis.zrevrange(self.key, start, start + chunk - 1)
+            if not items:
+                break
+            for item in items:
+                entry = json.loads(item)
+                if (user_id is None or entry.get("user") == user_id) and (staff is None or entry.get("staff") == staff):
+                    out.append(entry)
+                    if len(out) >= limit:
+                        break
+            start += chunk
         return out
 
     def sweep(self, at_ms: int | None = None) -> int:

@@ -566,3 +566,14 @@ def test_staff_see_the_parents_line_name(runtime, staff_a, client, events, fake_
     assert runtime.handoff.case(user).name == "Trần Thị Mai"
     assert "Trần Thị Mai" in staff_a.get("/console/queue/rows").get_data(as_text=True)
     assert "Trần Thị Mai" in staff_a.get(f"/console/chat/{user}").get_data(as_text=True)
+
+
+def test_the_audit_filter_finds_a_staff_members_old_entries(runtime, admin):
+    for n in range(2500):
+        runtime.audit.record("busy", "read", f"U{n}")
+    runtime.audit.record("rare", "exported", detail="bookings")
+    for n in range(2500):
+        runtime.audit.record("busy", "read", f"U{n}")
+    page = admin.get("/console/audit?staff=rare").get_data(as_text=True)
+    assert "rare" in page and "書き出した" in page
+    assert [e["staff"] for e in runtime.audit.entries(staff="rare")] == ["rare"]

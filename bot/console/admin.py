@@ -40,9 +40,7 @@ def _action(action: str) -> str:
 def audit():
     user = request.args.get("user", "").strip()
     staff = request.args.get("staff", "").strip()
-    entries = runtime().audit.entries(user_id=user or None, limit=1000 if staff else 500)
-    if staff:
-        entries = [e for e in entries if e.get("staff") == staff][:500]
+    entries = runtime().audit.entries(user_id=user or None, staff=staff or None, limit=500)
     rows = [{**e, "when": datetime.fromtimestamp(e["at"] / 1000, TOKYO).strftime("%Y-%m-%d %H:%M:%S"),
              "what": _action(e.get("action", ""))} for e in entries]
     return render_template("console/audit.html", rows=rows, user=user, staff_filter=staff)
