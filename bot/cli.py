@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             runtime = Runtime(settings)
             encoder = Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
             print(write_index(runtime.city, runtime.catalogs.translator, settings.content_dir / "index", encoder))
-            print(risk.write_index(risk.RiskPhrases.load(settings.risk_dir), encoder, settings.risk_dir / "index"))
+            print(risk.write_index(risk.RiskPhrases.load(settings.risk_dir), encoder, settings.risk_dir / "index",
+                                   risk.ordinary_questions(runtime.city, runtime.catalogs.translator),
+                                   settings.content_dir / "index"))
             return 0
         if args.command == "match":
             return match(settings, args.text)

@@ -64,7 +64,7 @@ def load_city(content_dir: Path) -> City:
                      question=_text(f["question"]),
                      answer=_text(f["answer"]), phrases=tuple(_text(p) for p in f.get("phrases", []) if _text(p)),
                      related=tuple(str(r) for r in f.get("related", [])), window=_text(f.get("window")),
-                     follow_up=bool(f.get("follow_up", False)))
+                     follow_up=bool(f.get("follow_up", False)), near_risk=bool(f.get("near_risk", False)))
             for f in faq_data.get("faq", [])
         )
     except KeyError as exc:

@@ -9,7 +9,11 @@ in 11 once near-miss examples were added):
   the hit ("虐待防止" around "虐待") cancels it;
 - the message's embedding against example messages of each category and of near-misses
   ("死ぬほど眠い", "the kids are killing me"): it fires when the closest risk example is close
-  enough and clearly closer than the closest near-miss.
+  enough and clearly closer than the closest near-miss or ordinary question (the city's FAQ
+  questions in every language, less those its pack marks `near_risk`);
+- a linear classifier over the same embedding, fitted at start-up (≈0.3 s) on the single-sentence
+  examples against the near-misses and the ordinary questions. Nearest examples alone caught 79%
+  of an unseen set; the classifier generalises past the examples' wording (88%, make eval).
 
 Every list and example is data for reviewers; nothing here knows a word of any language.
 """
@@ -21,6 +25,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +114,8 @@ class RiskPhrases:
 @dataclass(frozen=True)
 class Thresholds:
     similar: float    # the closest risk example at least this close…
-    margin: float     # …and this much closer than the closest near-miss
+    margin: float     # …and this much closer than the closest near-miss or ordinary question
+    likely: float     # or the classifier's probability at least this
 
 
 def _compile(source: str) -> re.Pattern:
@@ -144,11 +150,15 @@ def _views(text: str) -> list[str]:
 
 
 class RiskDetector:
-    # Tuned on tests/eval/risk.tsv (make eval); the examples and the evaluation set were written
-    # by different people so that the figures are not the examples grading themselves.
-    THRESHOLDS = Thresholds(similar=0.91, margin=0.015)
+    # Chosen on tests/eval/risk.tsv, risk_fresh.tsv and risk_unseen2.tsv; risk_unseen3.tsv was
+    # measured once afterwards (make eval). The examples and the sets were written by different people.
+    THRESHOLDS = Thresholds(similar=0.91, margin=0.015, likely=0.8)
+    # The classifier's weight for an ordinary question against a near-miss example: there are
+    # five times as many, and they are further from risk than the near-misses written for it.
+    ORDINARY_WEIGHT = 0.2
 
     def __init__(self, phrases: RiskPhrases, encoder=None, *, index_dir: Path | None = None,
+                 ordinary: Sequence[str] = (), ordinary_index_dir: Path | None = None,
                  thresholds: Thresholds | None = None):
         self.phrases = phrases
         self.encoder = encoder
@@ -160,6 +170,24 @@ class RiskDetector:
             self._vectors = encoder.stored([e.text for e in phrases.examples], kind="risk", as_queries=True,
                                            index_dir=index_dir)
             self._is_safe = np.array([e.category == SAFE for e in phrases.examples])
+            ordinary = list(ordinary)
+            self._ordinary = (encoder.stored(ordinary, kind="ordinary", as_queries=True, index_dir=ordinary_index_dir)
+                              if ordinary else np.zeros((0, self._vectors.shape[1]), np.float32))
+            self._weights, self._bias = self._fit()
+
+    def _fit(self) -> tuple[np.ndarray, float]:
+        from sklearn.linear_model import LogisticRegression
+
+        # An example of several sentences ("about the nursery form… and he hit me") is mostly
+        # ordinary words: it would teach that ordinary words are risk. The similarity check keeps it.
+        single = np.array([len(_SENTENCE_END.split(e.text.strip(" 。.!?！？"))) == 1 for e in self.phrases.examples])
+        vectors = np.vstack([self._vectors[single], self._ordinary])
+        labels = np.concatenate([~self._is_safe[single], np.zeros(len(self._ordinary), bool)])
+        weights = np.concatenate([np.ones(int(single.sum())), np.full(len(self._ordinary), self.ORDINARY_WEIGHT)])
+        if labels.all() or not labels.any():
+            return np.zeros(vectors.shape[1], np.float32), -np.inf
+        model = LogisticRegression(C=10.0, max_iter=5000).fit(vectors, labels, sample_weight=weights)
+        return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
     @property
     def semantic(self) -> bool:
@@ -169,7 +197,7 @@ class RiskDetector:
         text = " ".join(str(text).split())
         if not text:
             return None
-        return self.by_keyword(text) or (self.by_similarity(text) if self.semantic else None)
+        return self.by_keyword(text) or (self.by_meaning(text) if self.semantic else None)
 
     def by_keyword(self, text: str) -> Risk | None:
         for view in _views(text):
@@ -190,28 +218,56 @@ class RiskDetector:
         sentences = [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) >= 4]
         return list(dict.fromkeys([first, *sentences[-MAX_SENTENCES:]]))
 
-    def closest(self, text: str) -> tuple[Example, float, float]:
-        """The closest risk example, its similarity, and the closest near-miss's similarity."""
-        best: tuple[Example, float, float] | None = None
+    def assess(self, text: str) -> list["Reading"]:
+        """Each segment's closest risk example, how close it is, how close the closest near-miss or
+        ordinary question is, and the classifier's probability of risk."""
+        readings = []
         for segment in self.segments(text):
-            similarity = self._vectors @ self.encoder.query(segment)
+            vector = self.encoder.query(segment)
+            similarity = self._vectors @ vector
             risky = np.where(self._is_safe, -1.0, similarity)
             i = int(np.argmax(risky))
-            safe = float(np.max(np.where(self._is_safe, similarity, -1.0)))
-            candidate = (self.phrases.examples[i], float(risky[i]), safe)
-            if best is None or candidate[1] - candidate[2] > best[1] - best[2]:
-                best = candidate
-        return best
+            ordinary = float(np.max(np.where(self._is_safe, similarity, -1.0)))
+            if len(self._ordinary):
+                ordinary = max(ordinary, float(np.max(self._ordinary @ vector)))
+            likelihood = float(1.0 / (1.0 + np.exp(-(self._weights @ vector + self._bias))))
+            readings.append(Reading(self.phrases.examples[i], float(risky[i]), ordinary, likelihood))
+        return readings
 
-    def by_similarity(self, text: str) -> Risk | None:
-        example, similarity, safe = self.closest(text)
+    def by_meaning(self, text: str) -> Risk | None:
         t = self.thresholds
-        if similarity >= t.similar and similarity - safe >= t.margin:
-            return Risk(example.category, "similar", example.text, similarity)
+        readings = self.assess(text)
+        similar = [r for r in readings if r.similarity >= t.similar and r.similarity - r.ordinary >= t.margin]
+        if similar:
+            r = max(similar, key=lambda r: r.similarity - r.ordinary)
+            return Risk(r.example.category, "similar", r.example.text, r.similarity)
+        r = max(readings, key=lambda r: r.likelihood)
+        if r.likelihood >= t.likely:
+            return Risk(r.example.category, "classifier", r.example.text, r.likelihood)
         return None
 
 
-def write_index(phrases: RiskPhrases, encoder, index_dir: Path) -> Path:
+@dataclass(frozen=True)
+class Reading:
+    example: Example      # the closest risk example, whose category a risk found by meaning takes
+    similarity: float
+    ordinary: float       # the closest near-miss or ordinary question's similarity
+    likelihood: float
+
+
+def ordinary_questions(city, translator) -> list[str]:
+    """What the risk check learns as ordinary: how people ask the city's FAQ, in every language."""
+    from bot.faq.matcher import build_documents
+
+    near_risk = {entry.id for entry in city.faq if entry.near_risk}
+    return list(dict.fromkeys(d.text for d in build_documents(city, translator) if d.entry_id not in near_risk))
+
+
+def write_index(phrases: RiskPhrases, encoder, index_dir: Path, ordinary: Sequence[str] = (),
+                ordinary_index_dir: Path | None = None) -> Path:
+    """The examples' vectors in the risk folder; the city's ordinary questions' in the city's index."""
     from bot.faq.matcher import store_vectors
 
+    if ordinary and ordinary_index_dir is not None:
+        store_vectors(encoder, list(ordinary), Path(ordinary_index_dir), "ordinary", as_queries=True)
     return store_vectors(encoder, [e.text for e in phrases.examples], Path(index_dir), "risk", as_queries=True)

@@ -23,7 +23,7 @@ from bot.journeys import JourneyStore, load_plan
 from bot.journeys import jobs as journey_jobs
 from bot.journeys.service import Journeys
 from bot.richmenu.links import RichMenuLinks
-from bot.risk import RiskDetector, RiskPhrases
+from bot.risk import RiskDetector, RiskPhrases, ordinary_questions
 from bot.staff_desk import StaffDesk
 from bot.transcripts import AuditLog, Transcripts
 from bot.faq.service import Answers
@@ -80,8 +80,10 @@ class Runtime:
 
     @cached_property
     def risk(self) -> RiskDetector:
+        ordinary = ordinary_questions(self.city, self.catalogs.translator) if self.encoder is not None else ()
         return RiskDetector(RiskPhrases.load(self.settings.risk_dir), self.encoder,
-                            index_dir=self.settings.risk_dir / "index")
+                            index_dir=self.settings.risk_dir / "index",
+                            ordinary=ordinary, ordinary_index_dir=self.settings.content_dir / "index")
 
     @cached_property
     def dialog_services(self) -> DialogServices:

@@ -37,6 +37,7 @@ class FaqEntry:
     related: tuple[str, ...] = ()
     window: str = ""                # the window whose contact facts follow the answer
     follow_up: bool = False         # a worry sent to that window: the parent is asked later if they got through
+    near_risk: bool = False         # asked by people who may be at risk: never taught to the risk check as ordinary
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.faq.matcher import load_encoder
-from bot.risk import CATEGORIES, RiskDetector, RiskPhrases
+from bot.content import load_city
+from bot.i18n import Catalogs
+from bot.risk import CATEGORIES, RiskDetector, RiskPhrases, ordinary_questions
 from bot.risk_evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +24,12 @@ def phrases():
 
 @pytest.fixture(scope="module")
 def detector(phrases, tmp_path_factory):
-    encoder = load_encoder(ROOT / "content" / "ayase" / "index", tmp_path_factory.mktemp("cache"))
-    return RiskDetector(phrases, encoder, index_dir=RISK_DIR / "index")
+    """As the service builds it: the examples, and the city's FAQ questions as ordinary ones."""
+    city_dir = ROOT / "content" / "ayase"
+    encoder = load_encoder(city_dir / "index", tmp_path_factory.mktemp("cache"))
+    ordinary = ordinary_questions(load_city(city_dir), Catalogs(ROOT / "locales").translator)
+    return RiskDetector(phrases, encoder, index_dir=RISK_DIR / "index", ordinary=ordinary,
+                        ordinary_index_dir=city_dir / "index")
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +92,33 @@ def test_evaluation_targets(detector):
     assert report.false_alarm_rate <= 0.05, report.table()
 
 
+def test_unseen_sets_stay_caught(detector):
+    """Sets written without seeing the data (thresholds were chosen on them, the examples were not):
+    a change to the data or the rules must not lose what they catch."""
+    for name in ("risk_fresh.tsv", "risk_unseen2.tsv"):
+        report = evaluate(detector, ROOT / "tests" / "eval" / name)
+        assert report.recall >= 0.9, (name, report.table())
+        assert report.false_alarm_rate <= 0.1, (name, report.table())
+
+
+def test_ordinary_questions_rarely_raise_an_alarm(detector):
+    """The FAQ evaluation set's questions, none of them written as a risk (a few are about low mood
+    after birth or a neighbour's child, where an alarm is right)."""
+    from bot.faq.evaluation import load_cases
+
+    cases = list(load_cases(ROOT / "tests" / "eval" / "faq.tsv"))
+    alarms = [c.text for c in cases if detector.check(c.text) is not None]
+    assert len(alarms) <= 0.1 * len(cases), alarms
+
+
 def test_the_committed_risk_index_matches_the_examples(phrases, detector):
     name = detector.encoder.filename([e.text for e in phrases.examples], "risk")
     assert (RISK_DIR / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
+    city_dir = ROOT / "content" / "ayase"
+    ordinary = ordinary_questions(load_city(city_dir), Catalogs(ROOT / "locales").translator)
+    assert len(ordinary) > 1000
+    name = detector.encoder.filename(ordinary, "ordinary")
+    assert (city_dir / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
 
 
 def test_match_command_shows_the_risk(tmp_path):
