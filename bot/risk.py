@@ -25,8 +25,8 @@ import logging
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -151,8 +151,8 @@ def _views(text: str) -> list[str]:
 
 
 class RiskDetector:
-    # Chosen on tests/eval/risk.tsv, risk_fresh.tsv and risk_unseen2.tsv; risk_unseen3.tsv was
-    # measured once afterwards (make eval). The examples and the sets were written by different people.
+    # Chosen on tests/eval/risk.tsv, risk_fresh.tsv and risk_unseen2.tsv; risk_unseen3.tsv is held
+    # out (make eval). The examples and the sets were written by different people.
     THRESHOLDS = Thresholds(similar=0.91, margin=0.015, likely=0.8)
     # The classifier's weight for an ordinary question against a near-miss example: there are
     # five times as many, and they are further from risk than the near-misses written for it.
