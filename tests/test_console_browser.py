@@ -4,6 +4,7 @@ writes something urgent."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from tests.test_simulator_browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+
+
+def readme_picture(page, name: str, tmp_path: Path) -> None:
+    """Taken on every run (so it cannot break unnoticed); written into docs/ only when missing or
+    asked for with UPDATE_SCREENSHOTS=1, so a test run leaves the tree clean."""
+    shot = page.screenshot(path=str(tmp_path / name), full_page=True)
+    if not (DOCS / name).exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        (DOCS / name).write_bytes(shot)
 PASSWORD = "correct horse battery"
 TIMEOUT_MS = 8_000
 XSS = '<script>alert(1)</script><img src="x" onerror="alert(2)">'
@@ -86,7 +95,8 @@ def desks(browser, console_url, runtime):
         desk.context.close()
 
 
-def test_two_staff_an_urgent_chat_a_canned_reply_and_back_to_the_bot(desks, client, runtime, events, fake_line):
+def test_two_staff_an_urgent_chat_a_canned_reply_and_back_to_the_bot(desks, client, runtime, events, fake_line,
+                                                                     tmp_path):
     a, b = desks
     a.sign_in("hoken-a")
     expect(a.page.locator("#queue-rows tr.empty")).to_be_visible()
@@ -107,7 +117,7 @@ def test_two_staff_an_urgent_chat_a_canned_reply_and_back_to_the_bot(desks, clie
     assert a.page.evaluate("window.notReloaded") is True
     assert a.page.title().startswith("【緊急】")
     DOCS.mkdir(exist_ok=True)
-    a.page.screenshot(path=str(DOCS / "console-queue.png"), full_page=True)
+    readme_picture(a.page, "console-queue.png", tmp_path)
 
     # Both open the conversation; A claims it first; B's claim is refused.
     b.sign_in("hoken-b")
@@ -139,7 +149,7 @@ def test_two_staff_an_urgent_chat_a_canned_reply_and_back_to_the_bot(desks, clie
     status = a.page.evaluate(f"fetch('/console/chat/{parent}/release', {{method: 'POST'}}).then(r => r.status)")
     assert status == 400
     assert runtime.handoff.case(parent) is not None
-    a.page.screenshot(path=str(DOCS / "console-chat.png"), full_page=True)
+    readme_picture(a.page, "console-chat.png", tmp_path)
 
     # Back to the bot: the parent is told in Vietnamese, and the queue is empty again.
     a.page.click("#release")
