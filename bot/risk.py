@@ -247,8 +247,14 @@ class RiskDetector:
                 probabilities = self._categories.predict_proba(vector[None])[0]
                 best = int(np.argmax(probabilities))
                 category, certainty = str(self._categories.classes_[best]), float(probabilities[best])
-            readings.append(Reading(example, float(risky[i]), ordinary, likelihood, category, certainty))
+            readings.append(Reading(segment, example, float(risky[i]), ordinary, likelihood, category, certainty))
         return readings
+
+    def closest_of(self, category: str, segment: str) -> str:
+        """The example of `category` closest to a segment: what a content editor is shown as the reason."""
+        similarity = self._vectors @ self.encoder.query(segment)
+        same = np.array([e.category == category for e in self.phrases.examples])
+        return self.phrases.examples[int(np.argmax(np.where(same, similarity, -2.0)))].text
 
     def by_meaning(self, text: str) -> Risk | None:
         t = self.thresholds
@@ -259,15 +265,16 @@ class RiskDetector:
         similar = [r for r in readings if r.similarity >= t.similar and r.similarity - r.ordinary >= t.margin]
         if similar:
             r = max(similar, key=lambda r: r.similarity - r.ordinary)
-            return Risk(category, "similar", r.example.text, r.similarity)
+            return Risk(category, "similar", self.closest_of(category, r.segment), r.similarity)
         r = max(readings, key=lambda r: r.likelihood)
         if r.likelihood >= t.likely:
-            return Risk(category, "classifier", r.example.text, r.likelihood)
+            return Risk(category, "classifier", self.closest_of(category, r.segment), r.likelihood)
         return None
 
 
 @dataclass(frozen=True)
 class Reading:
+    segment: str
     example: Example      # the closest risk example
     similarity: float
     ordinary: float       # the closest near-miss or ordinary question's similarity

@@ -131,3 +131,15 @@ def test_match_command_shows_the_risk(tmp_path):
                                                               "HF_HUB_OFFLINE": "1"}).stdout
     risk = json.loads(out)["risk"]
     assert risk["category"] == "self_harm" and risk["urgency"] == 0 and risk["via"] in ("keyword", "similar")
+
+
+def test_a_risk_found_by_meaning_names_an_example_of_its_own_category(phrases, detector):
+    """The evidence a content editor sees (python -m bot match) explains the category given."""
+    from bot.faq.evaluation import load_cases
+
+    category_of = {e.text: e.category for e in phrases.examples}
+    found = [detector.by_meaning(" ".join(c.text.split())) for c in load_cases(ROOT / "tests" / "eval" / "risk.tsv")
+             if c.expected != "none" and detector.by_keyword(" ".join(c.text.split())) is None]
+    found = [r for r in found if r is not None]
+    assert len(found) >= 10
+    assert all(category_of[r.evidence] == r.category for r in found), [(r.category, r.evidence) for r in found]
