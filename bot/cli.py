@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "index":
-            from bot.faq.matcher import Encoder, write_index
+            from bot.faq.matcher import Encoder, build_documents, write_index
             from bot import risk
             from bot.runtime import Runtime
 
@@ -198,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             encoder = Encoder(threads=os.cpu_count() or 1)  # a one-off job: use every core
             print(write_index(runtime.city, runtime.catalogs.translator, settings.content_dir / "index", encoder))
             print(risk.write_index(risk.RiskPhrases.load(settings.risk_dir), encoder, settings.risk_dir / "index",
-                                   risk.ordinary_questions(runtime.city, runtime.catalogs.translator),
+                                   risk.ordinary_questions(runtime.city, build_documents(runtime.city,
+                                                                                         runtime.catalogs.translator)),
                                    settings.content_dir / "index"))
             return 0
         if args.command == "match":

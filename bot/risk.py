@@ -283,12 +283,11 @@ class Reading:
     certainty: float      # …and how sure that is
 
 
-def ordinary_questions(city, translator) -> list[str]:
-    """What the risk check learns as ordinary: how people ask the city's FAQ, in every language."""
-    from bot.faq.matcher import build_documents
-
+def ordinary_questions(city, documents) -> list[str]:
+    """What the risk check learns as ordinary: how people ask the city's FAQ, in every language
+    (the FAQ matcher's documents; sorted, so that their order does not change the index's name)."""
     near_risk = {entry.id for entry in city.faq if entry.near_risk}
-    return list(dict.fromkeys(d.text for d in build_documents(city, translator) if d.entry_id not in near_risk))
+    return sorted({d.text for d in documents if d.entry_id not in near_risk})
 
 
 def write_index(phrases: RiskPhrases, encoder, index_dir: Path, ordinary: Sequence[str] = (),

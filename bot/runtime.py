@@ -80,7 +80,7 @@ class Runtime:
 
     @cached_property
     def risk(self) -> RiskDetector:
-        ordinary = ordinary_questions(self.city, self.catalogs.translator) if self.encoder is not None else ()
+        ordinary = ordinary_questions(self.city, self.answers.matcher.documents) if self.encoder is not None else ()
         return RiskDetector(RiskPhrases.load(self.settings.risk_dir), self.encoder,
                             index_dir=self.settings.risk_dir / "index",
                             ordinary=ordinary, ordinary_index_dir=self.settings.content_dir / "index")

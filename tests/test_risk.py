@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.matcher import load_encoder
+from bot.faq.matcher import build_documents, load_encoder
 from bot.content import load_city
 from bot.i18n import Catalogs
 from bot.risk import CATEGORIES, RiskDetector, RiskPhrases, ordinary_questions
@@ -15,6 +15,11 @@ from bot.risk_evaluation import evaluate
 ROOT = Path(__file__).resolve().parent.parent
 RISK_DIR = ROOT / "content" / "risk"
 LANGUAGES = ("ja", "ja-easy", "en", "zh-Hans", "ko", "vi", "fil", "pt-BR", "es", "ne")
+
+
+def ayase_ordinary_questions() -> list[str]:
+    city = load_city(ROOT / "content" / "ayase")
+    return ordinary_questions(city, build_documents(city, Catalogs(ROOT / "locales").translator))
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,7 @@ def detector(phrases, tmp_path_factory):
     """As the service builds it: the examples, and the city's FAQ questions as ordinary ones."""
     city_dir = ROOT / "content" / "ayase"
     encoder = load_encoder(city_dir / "index", tmp_path_factory.mktemp("cache"))
-    ordinary = ordinary_questions(load_city(city_dir), Catalogs(ROOT / "locales").translator)
+    ordinary = ayase_ordinary_questions()
     return RiskDetector(phrases, encoder, index_dir=RISK_DIR / "index", ordinary=ordinary,
                         ordinary_index_dir=city_dir / "index")
 
@@ -114,11 +119,11 @@ def test_ordinary_questions_rarely_raise_an_alarm(detector):
 def test_the_committed_risk_index_matches_the_examples(phrases, detector):
     name = detector.encoder.filename([e.text for e in phrases.examples], "risk")
     assert (RISK_DIR / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
-    city_dir = ROOT / "content" / "ayase"
-    ordinary = ordinary_questions(load_city(city_dir), Catalogs(ROOT / "locales").translator)
+    ordinary = ayase_ordinary_questions()
     assert len(ordinary) > 1000
     name = detector.encoder.filename(ordinary, "ordinary")
-    assert (city_dir / "index" / name).exists(), "run `make i18n` (or python -m bot index) and commit the index"
+    assert (ROOT / "content" / "ayase" / "index" / name).exists(), \
+        "run `make i18n` (or python -m bot index) and commit the index"
 
 
 def test_match_command_shows_the_risk(tmp_path):
