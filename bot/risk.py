@@ -170,7 +170,8 @@ class RiskDetector:
         if encoder is not None and phrases.examples:
             self._vectors = encoder.stored([e.text for e in phrases.examples], kind="risk", as_queries=True,
                                            index_dir=index_dir)
-            self._is_safe = np.array([e.category == SAFE for e in phrases.examples])
+            self._category_of = np.array([e.category for e in phrases.examples])
+            self._is_safe = self._category_of == SAFE
             ordinary = list(ordinary)
             self._ordinary = (encoder.stored(ordinary, kind="ordinary", as_queries=True, index_dir=ordinary_index_dir)
                               if ordinary else np.zeros((0, self._vectors.shape[1]), np.float32))
@@ -195,7 +196,7 @@ class RiskDetector:
         model = LogisticRegression(C=10.0, max_iter=5000).fit(vectors, labels, sample_weight=weights)
         self._weights, self._bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
         risky = single & ~self._is_safe
-        categories = np.array([e.category for e in self.phrases.examples])[risky]
+        categories = self._category_of[risky]
         if len(set(categories)) > 1:
             self._categories = LogisticRegression(C=10.0, max_iter=5000).fit(self._vectors[risky], categories)
 
@@ -229,7 +230,7 @@ class RiskDetector:
         return list(dict.fromkeys([first, *sentences[-MAX_SENTENCES:]]))
 
     def assess(self, text: str) -> list["Reading"]:
-        """Each segment's closest risk example, how close it is, how close the closest near-miss or
+        """For each segment: how close the closest risk example is, how close the closest near-miss or
         ordinary question is, and the classifier's probability of risk."""
         readings = []
         for segment in self.segments(text):
@@ -241,20 +242,18 @@ class RiskDetector:
             if len(self._ordinary):
                 ordinary = max(ordinary, float(np.max(self._ordinary @ vector)))
             likelihood = float(1.0 / (1.0 + np.exp(-(self._weights @ vector + self._bias))))
-            example = self.phrases.examples[i]
-            category, certainty = example.category, 0.0
+            category, certainty = str(self._category_of[i]), 0.0
             if self._categories is not None:
                 probabilities = self._categories.predict_proba(vector[None])[0]
                 best = int(np.argmax(probabilities))
                 category, certainty = str(self._categories.classes_[best]), float(probabilities[best])
-            readings.append(Reading(segment, example, float(risky[i]), ordinary, likelihood, category, certainty))
+            readings.append(Reading(segment, float(risky[i]), ordinary, likelihood, category, certainty))
         return readings
 
     def closest_of(self, category: str, segment: str) -> str:
         """The example of `category` closest to a segment: what a content editor is shown as the reason."""
         similarity = self._vectors @ self.encoder.query(segment)
-        same = np.array([e.category == category for e in self.phrases.examples])
-        return self.phrases.examples[int(np.argmax(np.where(same, similarity, -2.0)))].text
+        return self.phrases.examples[int(np.argmax(np.where(self._category_of == category, similarity, -2.0)))].text
 
     def by_meaning(self, text: str) -> Risk | None:
         t = self.thresholds
@@ -275,8 +274,7 @@ class RiskDetector:
 @dataclass(frozen=True)
 class Reading:
     segment: str
-    example: Example      # the closest risk example
-    similarity: float
+    similarity: float     # to the closest risk example
     ordinary: float       # the closest near-miss or ordinary question's similarity
     likelihood: float     # that this is a risk
     category: str         # which kind of risk it would be…
