@@ -9,7 +9,7 @@ import pytest
 from bot.faq.matcher import build_documents, load_encoder
 from bot.content import load_city
 from bot.i18n import Catalogs
-from bot.risk import CATEGORIES, RiskDetector, RiskPhrases, ordinary_questions
+from bot.risk import CATEGORIES, RiskDetector, RiskPhrases, _after, ordinary_questions
 from bot.risk_evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +86,27 @@ def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
 def test_a_risk_buried_after_an_ordinary_question_is_found(detector):
     risk = detector.check("児童手当の手続きについて聞きたかったんですが、正直もう疲れました。いなくなりたいです")
     assert risk is not None and risk.category == "self_harm"
+
+
+def test_a_risk_at_the_end_of_one_long_sentence_is_found(detector):
+    """No full stop to split at, and the risk lies past the start the FAQ embeds."""
+    text = "保育園の申し込みの書類について聞きたかったんですが正直もう薬をためていて全部終わりにしようと思っています"
+    assert detector.by_keyword(text) is None
+    segments = detector.segments(text)
+    assert len(segments) == 2 and segments[0] == detector.encoder.truncate(text)
+    assert segments[0] + segments[1] == text
+    risk = detector.check(text)
+    assert risk is not None and risk.category == "self_harm"
+
+
+@pytest.mark.parametrize("text, cut, rest", [
+    ("my children are hungry", 6, "children are hungry"),   # not "ldren are hungry"
+    ("my children are hungry", 3, "children are hungry"),
+    ("保育園の書類", 3, "の書類"),  # no spaces between words: cut where the window ended
+    ("short", 5, ""),
+])
+def test_what_follows_a_window_starts_at_a_word(text, cut, rest):
+    assert _after(text, cut) == rest
 
 
 def test_evaluation_targets(detector):
