@@ -645,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.journeys import measure_journeys
 
     text += "\n## Journey messages\n\n" + measure_journeys().line() + "\n"
+
+    from bench.answers import measure_answers
+
+    text += "\n## Answers\n\n" + measure_answers().line() + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text)

@@ -143,11 +143,11 @@ class Encoder:
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def query(self, text: str, *, fresh: bool = False) -> np.ndarray:
+    def query(self, text: str) -> np.ndarray:
         """A message's vector; the risk check and the FAQ ask for the same text, so it is kept."""
         text = self.truncate(text)
         with self._lock:
-            vector = None if fresh else self._recent.get(text)
+            vector = self._recent.get(text)
         if vector is None:
             vector = np.asarray(self._model.query([text]), dtype=np.float32)[0]
             with self._lock:
@@ -155,6 +155,11 @@ class Encoder:
                     self._recent.pop(next(iter(self._recent)))
                 self._recent[text] = vector
         return vector
+
+    def forget(self) -> None:
+        """Drop the kept vectors (to measure a message as if it were new)."""
+        with self._lock:
+            self._recent.clear()
 
     def truncate(self, text: str) -> str:
         """The longest start of `text` within MAX_EMBEDDED_TOKENS (counting tokens costs ≈20 µs)."""
@@ -282,11 +287,12 @@ class FaqMatcher:
         return np.maximum.reduceat(doc_scores.astype(np.float32), self._starts)
 
     def rank(self, text: str, k: int = 3, *, cached: bool = True) -> Ranking:
+        """`cached=False` ranks anew; the message's vector is still the risk check's, if it made one."""
         started = time.perf_counter()
         text = " ".join(text.split())[:MAX_QUERY_CHARS]
         if not text or not self.documents:
             return Ranking([], self.thresholds)
-        ranked = self._ranked(text) if cached else self._rank_now(text, fresh=True)
+        ranked = self._ranked(text) if cached else self._rank_now(text)
         candidates = list(ranked[:k])
         return Ranking(candidates, self.thresholds, (time.perf_counter() - started) * 1000)
 
@@ -294,12 +300,12 @@ class FaqMatcher:
     def _ranked(self, text: str) -> tuple[Candidate, ...]:
         return self._rank_now(text)
 
-    def _rank_now(self, text: str, *, fresh: bool = False) -> tuple[Candidate, ...]:
+    def _rank_now(self, text: str) -> tuple[Candidate, ...]:
         query = self._ngrams.transform([text])
         # Only the documents' columns of the query's own n-grams take part (column-major storage).
         ngram = self._per_entry(self._doc_ngrams[:, query.indices] @ query.data)
         if self.encoder is not None:
-            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text, fresh=fresh))
+            semantic = self._per_entry(self._doc_vectors @ self.encoder.query(text))
             scores = (semantic + self.NGRAM_WEIGHT * ngram) / (1 + self.NGRAM_WEIGHT)
         else:
             scores = ngram
