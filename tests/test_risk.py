@@ -71,6 +71,8 @@ def test_a_bad_pattern_is_reported_with_its_file(tmp_path):
     ("con toi khong tho", "child_danger"),
     ("Chồng tôi đánh tôi", "dv"),
     ("I'm scared I'm going to shake the baby", "harm_child"),
+    ("con toi bi ngat, goi khong tinh", "child_danger"),
+    ("bachha lai phyakna man lagchha kahile kahi", "harm_child"),
 ])
 def test_keywords_catch_casual_spellings(keywords_only, text, category):
     risk = keywords_only.check(text)
@@ -78,7 +80,10 @@ def test_keywords_catch_casual_spellings(keywords_only, text, category):
 
 
 @pytest.mark.parametrize("text", ["虐待防止の講座はありますか", "死ぬほど眠い", "the heat is killing me",
-                                  "予防接種のあと37.5度の熱", "ぎゃくたい ぼうし の こうざ は ありますか"])
+                                  "予防接種のあと37.5度の熱", "ぎゃくたい ぼうし の こうざ は ありますか",
+                                  "con toi bi ngat mui, co nen di kham khong",  # a stuffy nose
+                                  "nani le khelauna phyakchha, kasari sikaune",  # the child throws toys
+                                  "nani khelauna phyakchha, ke garne"])
 def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
     assert detector.check(text) is None
 
