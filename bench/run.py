@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import signal
 import sys
@@ -253,6 +254,8 @@ class Bench:
             "LINE_CHANNEL_SECRET": SECRET,
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
             "LINE_API_BASE_URL": self.fake.url,
+            "LINE_DATA_API_BASE_URL": self.fake.url,
+            "CONSOLE_SECRET_KEY": secrets.token_urlsafe(48),  # production refuses to serve without one
             "REDIS_URL": self.redis_server.url,
             "CITY_CONTENT_DIR": str(ROOT / "content" / "ayase"),
             "BOT_DATA_DIR": str(BOT_DATA),
