@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import booking, faq, handoff, journey, language, menu, privacy, safety
+from dialogs import booking, faq, handoff, journey, language, menu, privacy, safety, small_talk
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -18,7 +18,7 @@ def idle(ctx: Context) -> Turn:
     if ctx.inbound.kind == "text":
         if booking.wants_booking(ctx):
             return booking.start(ctx)
-        return faq.answer(ctx)
+        return small_talk.reply(ctx) or faq.answer(ctx)
     return menu.idle(ctx)
 
 

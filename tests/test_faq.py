@@ -118,6 +118,46 @@ def test_an_unrelated_question_is_answered_honestly(router, services):
     assert turn.data["faq_misses"] == 1
 
 
+@pytest.mark.parametrize("text, language, expected", [
+    ("こんにちは", "ja", "子育てのことなら"),          # not the newborn visit (こんにちは赤ちゃん)
+    ("こんにちは！", "ja-easy", "こそだて の ことを"),
+    ("Hello", "en", "Ask me anything"),
+    ("xin chao", "vi", "Xin chào."),
+    ("ありがとうございました。", "ja", "どういたしまして"),
+    ("Thank you!", "ja", "どういたしまして"),           # said in English, answered in the chosen language
+    ("감사합니다", "ko", "천만에요"),
+    ("Muito obrigada", "pt-BR", "De nada"),
+])
+def test_hello_and_thanks_get_a_kind_word_and_the_menu(router, services, text, language, expected):
+    turn = ask(router, services, text, language=language)
+    [reply] = turn.replies
+    assert expected in reply.text
+    assert Postback("faq.browse").encode() in [a.postback for a in reply.quick_replies]
+    assert "faq_misses" not in turn.data
+
+
+def test_thanks_twice_never_hands_the_chat_to_staff(router, services):
+    """Two unanswered questions in a row hand over; thanks is not an unanswered question."""
+    session = Session("U1", "ja", consent=True, state="")
+    for text in ("駅前のおいしいラーメン屋を教えて", "ありがとう", "ありがとう"):
+        turn = router.route(Inbound("text", "U1", text=text), session, services)
+        assert turn.handoff is None, text
+        session = Session("U1", "ja", consent=True, state=turn.state, data=turn.data)
+    assert "どういたしまして" in turn.replies[-1].text
+
+
+@pytest.mark.parametrize("text", ["👶", "🙏🙏", "？？", "…"])
+def test_a_message_of_only_emoji_or_punctuation_gets_the_menu(router, services, text):
+    turn = ask(router, services, text)
+    assert turn.replies[-1].text.startswith("メニューです")
+    assert "faq_misses" not in turn.data
+
+
+def test_a_greeting_inside_a_question_is_still_looked_up(router, services, city):
+    turn = ask(router, services, "こんにちは。母子手帳はどこでもらえますか")
+    assert city.entry("maternal-handbook").answer in turn.replies[0].text
+
+
 def test_a_message_in_another_language_is_answered_in_it_with_a_switch_offer(router, services, catalogs):
     turn = ask(router, services, "Where can I get the maternal and child health handbook?", language="ja")
     en = catalogs.translator("en")
