@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -49,6 +50,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BOT_DATA = RESULTS / "bot-data"
 
 ACK_P99_TARGET_MS = 30.0
+_USER_IN_PATH = re.compile(r"/U[0-9a-f]{32}")  # one row per endpoint, not per user
 E2E_TARGET_EPS = 300.0
 
 
@@ -160,7 +162,10 @@ def analyse(name: str, run: load.Run, stats: dict) -> Phase:
     deliveries = stats["deliveries"]
     phase.delivered = len(deliveries)
     phase.by_kind = Counter(kind for _to, _at, kind in deliveries)
-    phase.line_errors = Counter({k: v for k, v in stats["statuses"].items() if not k.endswith(" 200")})
+    phase.line_errors = Counter()
+    for key, n in stats["statuses"].items():
+        if not key.endswith(" 200"):
+            phase.line_errors[_USER_IN_PATH.sub("/<user>", key)] += n
 
     # Per user, the k-th event sent is answered by the k-th answer received: both systems
     # keep each user's order (the bot by design, the echo bot because it answers in-request).
