@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.load import percentile
 from bot.config import Settings
 from bot.faq.evaluation import load_cases
 from bot.runtime import Runtime
@@ -34,7 +35,7 @@ class AnswerLatency:
     faq_p95_ms: float
     message_median_ms: float
     message_p95_ms: float
-    other_load: float  # the machine's 1-minute load average before the run, less this process
+    other_load: float  # the machine's 1-minute load average just before the run
 
     @property
     def meets_target(self) -> bool:
@@ -46,11 +47,6 @@ class AnswerLatency:
                 f"whole check (risk, then FAQ) median {self.message_median_ms:.1f} ms, p95 "
                 f"{self.message_p95_ms:.1f} ms; {self.questions} questions in ten languages, uncached, "
                 f"model on {self.threads} thread(s); load before the run {self.other_load:.2f}")
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
 
 
 def measure_answers(path: Path = QUESTIONS) -> AnswerLatency:
@@ -80,8 +76,8 @@ def measure_answers(path: Path = QUESTIONS) -> AnswerLatency:
             runs.append((time.perf_counter() - started) * 1000)
         message.append(statistics.median(runs))
     runtime.close()
-    return AnswerLatency(len(texts), settings.faq_model_threads, statistics.median(faq), _p95(faq),
-                         statistics.median(message), _p95(message), other_load)
+    return AnswerLatency(len(texts), settings.faq_model_threads, statistics.median(faq), percentile(faq, 95),
+                         statistics.median(message), percentile(message, 95), other_load)
 
 
 def main(argv: list[str] | None = None) -> int:
