@@ -1,4 +1,4 @@
-"""Hello, thank you, and a lone emoji, typed outside any conversation.
+"""Hello, thank you, "ok", and a lone emoji, typed outside any conversation.
 
 They get a kind word and the menu, never an FAQ lookup: "こんにちは" alone would find the newborn
 visit (こんにちは赤ちゃん), and "ありがとう" would count as a question the bot could not answer,
@@ -7,25 +7,56 @@ two of which in a row hand the chat to staff.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dialogs.engine import N_, Context, Turn, normalize
 from dialogs.menu import main_menu
 
-# Whole messages only (after folding case, width, spaces and punctuation), in every language;
-# each translation is a list of phrases separated by "|".
-GREETINGS = N_("こんにちは|こんばんは|おはよう|おはようございます|はじめまして|よろしく|よろしくお願いします|hello|hi")
-THANKS = N_("ありがとう|ありがとうございます|ありがとうございました|どうも|どうもありがとう|助かりました|"
-            "わかりました|分かりました|了解|了解です|了解しました|承知しました|はい|ok|thanks|thank you")
+# Each translation is a list of phrases separated by "|". A message is small talk when it is made
+# of these phrases only, in any language ("ok thank you", "네 알겠습니다"), once case, width,
+# spaces and punctuation are folded away.
+GREETINGS = N_("こんにちは|こんばんは|おはよう|おはようございます|はじめまして|よろしく|よろしくお願いします|"
+               "よろしくお願いいたします|お疲れ様です|すみません|質問があります|質問です|質問してもいいですか|hello|hi")
+THANKS = N_("ありがとう|ありがとうございます|ありがとうございました|どうもありがとう|助かりました|助かります|"
+            "感謝します|thanks|thank you")
+OKAY = N_("わかりました|分かりました|了解|了解です|了解しました|承知しました|はい|はーい|うん|ok|オッケー|"
+          "大丈夫です|どうも")
 
-REPLIES = (
-    (GREETINGS, N_("こんにちは。子育てのことなら、なんでも聞いてください。")),
+# The first kind found in a message decides the answer ("ok, thank you" is thanked).
+KINDS = (
     (THANKS, N_("どういたしまして。ほかにも知りたいことがあれば、いつでもどうぞ。")),
+    (GREETINGS, N_("メッセージありがとうございます。子育てのことなら、なんでも聞いてください。")),
+    (OKAY, None),
 )
+LONGEST = 40  # characters, folded: small talk is short
 
 
-def _said_in_any_language(ctx: Context, words: str, said: str) -> bool:
-    return any(said == normalize(phrase)
-               for translation in (words, *ctx.services.translations_of(words))
-               for phrase in translation.split("|"))
+def _phrases(ctx: Context, words: str) -> frozenset[str]:
+    return _folded((words, *ctx.services.translations_of(words)))
+
+
+@lru_cache(maxsize=32)
+def _folded(translations: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(key for translation in translations for key in map(normalize, translation.split("|")) if key)
+
+
+def _kinds_said(said: str, phrases: list[frozenset[str]]) -> set[int] | None:
+    """Which kinds of phrase `said` is made of, or None when something else is in it."""
+    longest = max((len(p) for kind in phrases for p in kind), default=0)
+    # best[i]: the kinds used to cover said[:i] with phrases, or None when it cannot be covered.
+    best: list[frozenset[int] | None] = [frozenset()] + [None] * len(said)
+    for end in range(1, len(said) + 1):
+        for start in range(max(0, end - longest), end):
+            if best[start] is None:
+                continue
+            piece = said[start:end]
+            for kind, keys in enumerate(phrases):
+                if piece in keys:
+                    best[end] = best[start] | {kind}
+                    break
+            if best[end] is not None:
+                break
+    return set(best[-1]) if best[-1] is not None else None
 
 
 def reply(ctx: Context) -> Turn | None:
@@ -33,7 +64,10 @@ def reply(ctx: Context) -> Turn | None:
     said = normalize(ctx.inbound.text)
     if not said:  # only emoji, symbols or punctuation: nothing to look up
         return main_menu(ctx)
-    for words, answer in REPLIES:
-        if _said_in_any_language(ctx, words, said):
-            return main_menu(ctx, ctx._(answer))
-    return None
+    if len(said) > LONGEST:
+        return None
+    kinds = _kinds_said(said, [_phrases(ctx, words) for words, _ in KINDS])
+    if not kinds:
+        return None
+    _, lead = KINDS[min(kinds)]
+    return main_menu(ctx, ctx._(lead) if lead else None)

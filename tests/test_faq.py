@@ -121,14 +121,18 @@ def test_an_unrelated_question_is_answered_honestly(router, services):
 @pytest.mark.parametrize("text, language, expected", [
     ("こんにちは", "ja", "子育てのことなら"),          # not the newborn visit (こんにちは赤ちゃん)
     ("こんにちは！", "ja-easy", "こそだて の ことを"),
-    ("Hello", "en", "Ask me anything"),
-    ("xin chao", "vi", "Xin chào."),
+    ("Hi there", "en", "Ask me anything"),
+    ("xin chao", "vi", "Cảm ơn bạn đã nhắn tin"),
+    ("はい、よろしくお願いします", "ja", "子育てのことなら"),
     ("ありがとうございました。", "ja", "どういたしまして"),
     ("Thank you!", "ja", "どういたしまして"),           # said in English, answered in the chosen language
+    ("ok thank you", "en", "You're welcome"),           # made of small talk only: thanks wins
     ("감사합니다", "ko", "천만에요"),
     ("Muito obrigada", "pt-BR", "De nada"),
+    ("了解です！", "ja", "メニューです"),                # "ok" needs no "you're welcome"
+    ("네 알겠습니다", "ko", "메뉴입니다"),
 ])
-def test_hello_and_thanks_get_a_kind_word_and_the_menu(router, services, text, language, expected):
+def test_hello_thanks_and_ok_get_a_kind_word_and_the_menu(router, services, text, language, expected):
     turn = ask(router, services, text, language=language)
     [reply] = turn.replies
     assert expected in reply.text
@@ -153,9 +157,13 @@ def test_a_message_of_only_emoji_or_punctuation_gets_the_menu(router, services, 
     assert "faq_misses" not in turn.data
 
 
-def test_a_greeting_inside_a_question_is_still_looked_up(router, services, city):
-    turn = ask(router, services, "こんにちは。母子手帳はどこでもらえますか")
-    assert city.entry("maternal-handbook").answer in turn.replies[0].text
+@pytest.mark.parametrize("text, entry_id", [
+    ("こんにちは。母子手帳はどこでもらえますか", "maternal-handbook"),
+    ("こんにちは赤ちゃん", "newborn-visit"),   # the name of the visit, not a greeting
+])
+def test_a_greeting_inside_a_question_is_still_looked_up(router, services, city, text, entry_id):
+    turn = ask(router, services, text)
+    assert city.entry(entry_id).answer in turn.replies[0].text
 
 
 def test_a_message_in_another_language_is_answered_in_it_with_a_switch_offer(router, services, catalogs):
