@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import booking, faq, handoff, journey, language, menu, privacy, safety, small_talk
+from dialogs import booking, booking_mine, faq, handoff, journey, language, menu, privacy, safety, small_talk
 from dialogs.engine import N_, Command, Context, Router, Turn
 
 
@@ -18,6 +18,8 @@ def idle(ctx: Context) -> Turn:
     if ctx.inbound.kind == "text":
         if booking.wants_booking(ctx):
             return booking.start(ctx)
+        if booking.wants_own_bookings(ctx):
+            return booking_mine.show(ctx)
         return small_talk.reply(ctx) or faq.answer(ctx)
     return menu.idle(ctx)
 

@@ -30,18 +30,30 @@ TYPED_CHILDREN = re.compile(r"(\d)(?:人|にん|children|child|kids|kid)?")
 
 START_WORDS = N_("予約したい|予約する|予約|よやく|よやくしたい|よやくする|センターの予約|支援センターの予約|"
                  "book|booking|reserve|book a visit|book the support center")
+MINE_WORDS = N_("予約の確認|予約を確認したい|予約をキャンセルしたい|予約をキャンセル|予約のキャンセル|予約を取り消したい|"
+                "予約の取り消し|予約を変更したい|予約の変更|予約をやめたい|わたしの予約|私の予約|よやく の キャンセル|"
+                "my booking|my bookings|cancel my booking|cancel booking|change my booking")
 
 
 # The steps
 
 def wants_booking(ctx: Context) -> bool:
     """Typed words asking to book (a whole message, in any language), for the idle handler."""
+    return _said(ctx, START_WORDS)
+
+
+def wants_own_bookings(ctx: Context) -> bool:
+    """Typed words asking to see, cancel or change one's bookings (a whole message, any language)."""
+    return _said(ctx, MINE_WORDS)
+
+
+def _said(ctx: Context, words: str) -> bool:
     if ctx.inbound.kind != "text":
         return False
     said = normalize(ctx.inbound.text)
-    return bool(said) and any(said == normalize(phrase) for words in
-                              (START_WORDS, *ctx.services.translations_of(START_WORDS))
-                              for phrase in words.split("|"))
+    return bool(said) and any(said == normalize(phrase) for translation in
+                              (words, *ctx.services.translations_of(words))
+                              for phrase in translation.split("|"))
 
 
 def not_open(ctx: Context) -> Turn:

@@ -260,6 +260,17 @@ def test_booking_in_japanese_from_words_to_done_then_cancelled(chat, runtime, st
     assert runtime.bookings.bookings_of(parent.user) == [] and store.slot(MORNING, NOW).booked == 0
 
 
+@pytest.mark.parametrize("language, words", [("ja", "予約をキャンセルしたい"), ("ja", "予約の変更"),
+                                             ("en", "Cancel my booking"), ("vi", "huy lich hen")])
+def test_typed_words_about_ones_booking_show_it_with_its_cancel_button(chat, runtime, store, language, words):
+    parent = chat(language)
+    fill(store, MORNING, parent.user)
+    [made] = runtime.bookings.bookings_of(parent.user)
+    mine = parent.say(words)
+    assert button(mine, "booking.cancel", made.id)
+    assert "faq_misses" not in runtime.users.load(parent.user)[1].data
+
+
 @pytest.mark.parametrize("language, day", [("ja-easy", "6月3日(火)"), ("en", "Tue, Jun 3")])
 def test_booking_in_another_language_with_every_back_button(chat, runtime, language, day):
     parent = chat(language)

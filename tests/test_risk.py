@@ -83,7 +83,8 @@ def test_keywords_catch_casual_spellings(keywords_only, text, category):
                                   "予防接種のあと37.5度の熱", "ぎゃくたい ぼうし の こうざ は ありますか",
                                   "con toi bi ngat mui, co nen di kham khong",  # a stuffy nose
                                   "nani le khelauna phyakchha, kasari sikaune",  # the child throws toys
-                                  "nani khelauna phyakchha, ke garne"])
+                                  "nani khelauna phyakchha, ke garne",
+                                  "赤ちゃんの夜泣きがひどいです"])
 def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
     assert detector.check(text) is None
 
