@@ -14,6 +14,7 @@ in 11 once near-miss examples were added):
 - a linear classifier over the same embedding, fitted at start-up (≈0.3 s) on the single-sentence
   examples against the near-misses and the ordinary questions. Nearest examples alone caught 79%
   of an unseen set; the classifier generalises past the examples' wording (88%, make eval).
+  It is not asked about a segment that is plainly closer to a near-miss than to any risk example.
   A second one, over the risk examples, says which category a risk found by meaning is.
 
 Every list and example is data for reviewers; nothing here knows a word of any language.
@@ -116,7 +117,8 @@ class RiskPhrases:
 class Thresholds:
     similar: float    # the closest risk example at least this close…
     margin: float     # …and this much closer than the closest near-miss or ordinary question
-    likely: float     # or the classifier's probability at least this
+    likely: float     # or the classifier's probability at least this…
+    veto: float       # …unless the segment is this much closer to a near-miss or ordinary question
 
 
 def _compile(source: str) -> re.Pattern:
@@ -163,7 +165,7 @@ def _views(text: str) -> list[str]:
 class RiskDetector:
     # Chosen on tests/eval/risk.tsv, risk_fresh.tsv and risk_unseen2.tsv; risk_unseen3.tsv is held
     # out (make eval). The examples and the sets were written by different people.
-    THRESHOLDS = Thresholds(similar=0.91, margin=0.015, likely=0.8)
+    THRESHOLDS = Thresholds(similar=0.91, margin=0.015, likely=0.8, veto=0.03)
     # The classifier's weight for an ordinary question against a near-miss example: there are
     # five times as many, and they are further from risk than the near-misses written for it.
     ORDINARY_WEIGHT = 0.2
@@ -280,8 +282,11 @@ class RiskDetector:
         if similar:
             r = max(similar, key=lambda r: r.similarity - r.ordinary)
             return Risk(category, "similar", self.closest_of(category, r.segment), r.similarity)
-        r = max(readings, key=lambda r: r.likelihood)
-        if r.likelihood >= t.likely:
+        # The classifier is linear: "my husband doesn't help at all" and "I'm afraid of my husband"
+        # get the same probability. A segment that is plainly a near-miss is not left to it.
+        trusted = [r for r in readings if r.ordinary - r.similarity < t.veto]
+        r = max(trusted, key=lambda r: r.likelihood, default=None)
+        if r is not None and r.likelihood >= t.likely:
             return Risk(category, "classifier", self.closest_of(category, r.segment), r.likelihood)
         return None
 

@@ -84,7 +84,9 @@ def test_keywords_catch_casual_spellings(keywords_only, text, category):
                                   "con toi bi ngat mui, co nen di kham khong",  # a stuffy nose
                                   "nani le khelauna phyakchha, kasari sikaune",  # the child throws toys
                                   "nani khelauna phyakchha, ke garne",
-                                  "赤ちゃんの夜泣きがひどいです"])
+                                  "赤ちゃんの夜泣きがひどいです",
+                                  "my husband never helps me with the kids", "our baby cries every night",
+                                  "meu marido não me ajuda com nada"])
 def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
     assert detector.check(text) is None
 
