@@ -86,7 +86,11 @@ def test_keywords_catch_casual_spellings(keywords_only, text, category):
                                   "nani khelauna phyakchha, ke garne",
                                   "赤ちゃんの夜泣きがひどいです",
                                   "my husband never helps me with the kids", "our baby cries every night",
-                                  "meu marido não me ajuda com nada"])
+                                  "meu marido não me ajuda com nada",
+                                  # everyday complaints, not the near-miss examples' words
+                                  "my son refuses to eat dinner", "姑が育児に口出ししてきて疲れる",
+                                  "子どもが全然ご飯を食べない", "o meu bebê não come nada", "con tôi hay ăn vạ",
+                                  "ayaw makinig ng anak ko", "孩子总是发脾气"])
 def test_ordinary_questions_with_risk_words_do_not_fire(detector, text):
     assert detector.check(text) is None
 
