@@ -1,4 +1,4 @@
-"""Hello, thank you, "ok", and a lone emoji, typed outside any conversation.
+"""Hello, thank you, "ok", goodbye, and a lone emoji, typed outside any conversation.
 
 They get a kind word and the menu, never an FAQ lookup: "こんにちは" alone would find the newborn
 visit (こんにちは赤ちゃん), and "ありがとう" would count as a question the bot could not answer,
@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from dialogs.engine import N_, Context, Turn, normalize
 from dialogs.menu import main_menu
+from dialogs.messages import Text
 
 # Each translation is a list of phrases separated by "|". A message is small talk when it is made
 # of these phrases only, in any language ("ok thank you", "네 알겠습니다"), once case, width,
@@ -22,8 +23,11 @@ THANKS = N_("ありがとう|ありがとうございます|ありがとうご�
 OKAY = N_("わかりました|分かりました|了解|了解です|了解しました|承知しました|はい|はーい|うん|ok|オッケー|"
           "大丈夫です|どうも")
 
+FAREWELLS = N_("さようなら|おやすみ|おやすみなさい|またね|また今度|失礼します|bye|good night")
+
 # The first kind found in a message decides the answer ("ok, thank you" is thanked).
 KINDS = (
+    (FAREWELLS, N_("またいつでもメッセージを送ってください。")),
     (THANKS, N_("どういたしまして。ほかにも知りたいことがあれば、いつでもどうぞ。")),
     (GREETINGS, N_("メッセージありがとうございます。子育てのことなら、なんでも聞いてください。")),
     (OKAY, None),
@@ -69,5 +73,7 @@ def reply(ctx: Context) -> Turn | None:
     kinds = _kinds_said(said, [_phrases(ctx, words) for words, _ in KINDS])
     if not kinds:
         return None
-    _, lead = KINDS[min(kinds)]
+    words, lead = KINDS[min(kinds)]
+    if words == FAREWELLS:  # no menu for someone saying goodbye
+        return Turn(replies=[Text(ctx._(lead))])
     return main_menu(ctx, ctx._(lead) if lead else None)

@@ -140,6 +140,18 @@ def test_hello_thanks_and_ok_get_a_kind_word_and_the_menu(router, services, text
     assert "faq_misses" not in turn.data
 
 
+@pytest.mark.parametrize("text, language, expected", [
+    ("おやすみなさい", "ja", "またいつでもメッセージを送ってください。"),
+    ("ok bye", "en", "Send a message any time."),
+    ("gracias, adiós", "es", "Escríbenos cuando quieras."),
+])
+def test_goodbye_gets_a_short_goodbye_without_the_menu(router, services, text, language, expected):
+    turn = ask(router, services, text, language=language)
+    [reply] = turn.replies
+    assert reply.text == expected and not reply.quick_replies
+    assert "faq_misses" not in turn.data and turn.handoff is None
+
+
 def test_thanks_twice_never_hands_the_chat_to_staff(router, services):
     """Two unanswered questions in a row hand over; thanks is not an unanswered question."""
     session = Session("U1", "ja", consent=True, state="")
