@@ -1,6 +1,6 @@
 """Hello, thank you, "ok", goodbye, and a lone emoji, typed outside any conversation.
 
-They get a kind word and the menu, never an FAQ lookup: "こんにちは" alone would find the newborn
+They get a kind word and the menu (goodbye, a goodbye alone), never an FAQ lookup: "こんにちは" alone would find the newborn
 visit (こんにちは赤ちゃん), and "ありがとう" would count as a question the bot could not answer,
 two of which in a row hand the chat to staff.
 """
@@ -22,10 +22,10 @@ THANKS = N_("ありがとう|ありがとうございます|ありがとうご�
             "感謝します|thanks|thank you")
 OKAY = N_("わかりました|分かりました|了解|了解です|了解しました|承知しました|はい|はーい|うん|ok|オッケー|"
           "大丈夫です|どうも")
-
 FAREWELLS = N_("さようなら|おやすみ|おやすみなさい|またね|また今度|失礼します|bye|good night")
 
-# The first kind found in a message decides the answer ("ok, thank you" is thanked).
+# The earliest kind here that a message contains decides the answer: "ok, thank you" is thanked,
+# "thanks, bye" gets a goodbye.
 KINDS = (
     (FAREWELLS, N_("またいつでもメッセージを送ってください。")),
     (THANKS, N_("どういたしまして。ほかにも知りたいことがあれば、いつでもどうぞ。")),
