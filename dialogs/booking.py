@@ -17,7 +17,7 @@ from dialogs.booking_view import (button, center_name, hours, menu_button, mine_
                                   seats_text, service, slot_label, slot_line, starts, stop_button, summary,
                                   when)
 from dialogs.centers import Booking, BookingResult, Slot
-from dialogs.engine import N_, Context, Dialog, Otherwise, Tap, Turn, normalize
+from dialogs.engine import N_, Context, Dialog, Otherwise, Tap, Turn, normalize, says
 from dialogs.menu import main_menu
 from dialogs.messages import Action, Buttons, Text
 from dialogs.person import contact_text
@@ -39,21 +39,12 @@ MINE_WORDS = N_("予約の確認|予約を確認したい|予約をキャンセ�
 
 def wants_booking(ctx: Context) -> bool:
     """Typed words asking to book (a whole message, in any language), for the idle handler."""
-    return _said(ctx, START_WORDS)
+    return says(ctx, START_WORDS)
 
 
 def wants_own_bookings(ctx: Context) -> bool:
     """Typed words asking to see, cancel or change one's bookings (a whole message, any language)."""
-    return _said(ctx, MINE_WORDS)
-
-
-def _said(ctx: Context, words: str) -> bool:
-    if ctx.inbound.kind != "text":
-        return False
-    said = normalize(ctx.inbound.text)
-    return bool(said) and any(said == normalize(phrase) for translation in
-                              (words, *ctx.services.translations_of(words))
-                              for phrase in translation.split("|"))
+    return says(ctx, MINE_WORDS)
 
 
 def not_open(ctx: Context) -> Turn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Protocol
 
 from dialogs.messages import Message
@@ -183,6 +184,21 @@ def normalize(text: str) -> str:
     """Fold width, case and spacing so that 'ＭＥＮＵ ' and 'menu' are the same command."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch)[0] in "PS"))
+
+
+def phrases_of(ctx: "Context", words: str) -> frozenset[str]:
+    """Every phrase of a catalog message of phrases separated by "|", in every language, folded."""
+    return _folded_phrases((words, *ctx.services.translations_of(words)))
+
+
+@lru_cache(maxsize=64)
+def _folded_phrases(translations: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(key for translation in translations for key in map(normalize, translation.split("|")) if key)
+
+
+def says(ctx: "Context", words: str) -> bool:
+    """Whether the typed message is one of those phrases, whole."""
+    return ctx.inbound.kind == "text" and normalize(ctx.inbound.text) in phrases_of(ctx, words)
 
 
 class Router:

@@ -7,9 +7,7 @@ two of which in a row hand the chat to staff.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from dialogs.engine import N_, Context, Turn, normalize
+from dialogs.engine import N_, Context, Turn, normalize, phrases_of
 from dialogs.menu import main_menu
 from dialogs.messages import Text
 
@@ -33,15 +31,6 @@ KINDS = (
     (OKAY, None),
 )
 LONGEST = 40  # characters, folded: small talk is short
-
-
-def _phrases(ctx: Context, words: str) -> frozenset[str]:
-    return _folded((words, *ctx.services.translations_of(words)))
-
-
-@lru_cache(maxsize=32)
-def _folded(translations: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(key for translation in translations for key in map(normalize, translation.split("|")) if key)
 
 
 def _kinds_said(said: str, phrases: list[frozenset[str]]) -> set[int] | None:
@@ -70,7 +59,7 @@ def reply(ctx: Context) -> Turn | None:
         return main_menu(ctx)
     if len(said) > LONGEST:
         return None
-    kinds = _kinds_said(said, [_phrases(ctx, words) for words, _ in KINDS])
+    kinds = _kinds_said(said, [phrases_of(ctx, words) for words, _ in KINDS])
     if not kinds:
         return None
     words, lead = KINDS[min(kinds)]
