@@ -121,6 +121,15 @@ def test_what_follows_a_window_starts_at_a_word(text, cut, rest):
     assert _after(text, cut) == rest
 
 
+def test_the_classifier_is_not_asked_about_a_plain_near_miss(detector):
+    """It is linear: alone it would take this for domestic violence (it did, before the veto)."""
+    text = "my husband never helps me with the kids"
+    reading = max(detector.assess(text), key=lambda r: r.likelihood)
+    assert reading.likelihood >= detector.thresholds.likely
+    assert reading.ordinary - reading.similarity >= detector.thresholds.veto
+    assert detector.check(text) is None
+
+
 def test_evaluation_targets(detector):
     """make eval's figures: every risk message caught, false alarms ≤ 5%."""
     report = evaluate(detector, ROOT / "tests" / "eval" / "risk.tsv")
